@@ -1,0 +1,56 @@
+# mlsite — two commands on a fresh machine: `make run` and `make test` (see README.md).
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# Root installs system packages directly; anyone else through sudo.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+PYTEST_ARGS ?= -n 2
+
+.PHONY: run test lint system-deps bench clean help
+
+help:
+	@echo "make run   - install, migrate, train missing models, serve on http://$(HOST):$(PORT) (SQLite by default)"
+	@echo "make test  - install dev tools, run ruff and the whole test suite (set DATABASE_URL for Postgres)"
+	@echo "make bench - run the benchmarks in bench/ and print their figures"
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+# Stamp files make the second run fast: pip runs again only when a requirements file changed.
+$(VENV)/.runtime: requirements.txt | $(PY)
+	$(PY) -m pip install --disable-pip-version-check -q -r requirements.txt
+	@touch $@
+
+$(VENV)/.dev: requirements.txt requirements-dev.txt | $(PY)
+	$(PY) -m pip install --disable-pip-version-check -q -r requirements-dev.txt
+	@touch $@ $(VENV)/.runtime
+
+run: $(VENV)/.runtime
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py train --missing
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+# What the tests drive besides Python: Debian's Chromium (browser tests) and docker-compose (static validation of
+# docker-compose.yml; no Docker engine is needed). Installed once, skipped when present.
+system-deps:
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v docker-compose >/dev/null 2>&1 || missing="$$missing docker-compose"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+lint: $(VENV)/.dev
+	$(PY) -m ruff check .
+
+test: $(VENV)/.dev system-deps lint
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: $(VENV)/.dev
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache
