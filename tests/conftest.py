@@ -1,0 +1,57 @@
+"""Shared fixtures: real models trained into a temporary MODEL_DIR, real databases, real HTTP clients."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+from django.db import connection
+
+import ml
+
+# Playwright's sync API runs an event loop in the test thread; Django's ORM calls from that thread are still safe.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(scope="session")
+def trained_model_dir(tmp_path_factory) -> Path:
+    """Both models, trained once per test session with their default algorithms (about a second each)."""
+    path = tmp_path_factory.mktemp("models")
+    ml.train("iris", path)
+    ml.train("diamonds", path)
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _serve_trained_models(trained_model_dir: Path, settings) -> Path:
+    settings.MODEL_DIR = trained_model_dir
+    return trained_model_dir
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Throttle counters live in the cache; every test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+def is_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def pytest_collection_modifyitems(config, items):
+    if django_settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL=postgres://… (make test in CI does)")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+IRIS_VIRGINICA = {"sepal_length": 5.9, "sepal_width": 3.0, "petal_length": 5.1, "petal_width": 1.8}
+DIAMOND = {"carat": 0.7, "cut": "Ideal", "color": "G", "clarity": "VS2", "depth": 61.8, "table": 57.0,
+           "x": 5.7, "y": 5.72, "z": 3.53}
