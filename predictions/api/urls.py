@@ -1,0 +1,17 @@
+"""Routes under /api/ (DESIGN.md "HTTP contract")."""
+
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from predictions.api import views
+
+urlpatterns = [
+    path("models/", views.ModelListApi.as_view(), name="api-models"),
+    path("models/<str:name>/", views.ModelDetailApi.as_view(), name="api-model"),
+    path("models/<str:name>/predict", views.PredictApi.as_view(), name="api-predict"),
+    path("predictions/", views.PredictionListApi.as_view(), name="api-predictions"),
+    path("predictions/<int:pk>/", views.PredictionDetailApi.as_view(), name="api-prediction"),
+    path("predictions/<int:pk>/feedback", views.FeedbackApi.as_view(), name="api-feedback"),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]

@@ -1,0 +1,187 @@
+"""REST API views: one view per operation, thin — parse, call one service or selector, serialize."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound, ParseError, UnsupportedMediaType, ValidationError
+from rest_framework.pagination import CursorPagination
+from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.views import APIView
+
+import ml
+from predictions import selectors, services
+from predictions.api.parsers import PayloadTooLarge
+from predictions.api.serializers import (
+    ErrorSerializer,
+    PredictionRecordSerializer,
+    batch_payload,
+    model_payload,
+    prediction_payload,
+)
+from predictions.http import origin_for
+from predictions.models import Channel, Status
+
+
+class IsStaffOrToken(BasePermission):
+    """History and feedback: a staff session, or any active user's API token (service accounts)."""
+
+    message = "Staff login or an API token (Authorization: Token <key>) is required."
+
+    def has_permission(self, request: Request, view) -> bool:
+        user = request.user
+        if not (user and user.is_authenticated and user.is_active):
+            return False
+        return bool(user.is_staff or request.auth is not None)
+
+
+class PredictPermission(BasePermission):
+    """Predictions are open to anonymous clients unless PREDICT_ALLOW_ANONYMOUS is off."""
+
+    message = "Authentication is required to make predictions on this server."
+
+    def has_permission(self, request: Request, view) -> bool:
+        if settings.PREDICT_ALLOW_ANONYMOUS:
+            return True
+        return IsAuthenticated().has_permission(request, view)
+
+
+class PredictThrottle(SimpleRateThrottle):
+    """Per user (or per IP for anonymous clients) rate of predict calls: PREDICT_THROTTLE_RATE, None = off.
+
+    Counters live in the default cache: per process with the local-memory cache, shared by every worker and host
+    when REDIS_URL is set.
+    """
+
+    scope = "predict"
+
+    def get_rate(self) -> str | None:
+        return settings.PREDICT_THROTTLE_RATE
+
+    def get_cache_key(self, request: Request, view) -> str:
+        ident = request.user.pk if request.user and request.user.is_authenticated else self.get_ident(request)
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+# --- models --------------------------------------------------------------------------------------------------------
+class ModelListApi(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    @extend_schema(
+        summary="List the models",
+        responses={200: inline_serializer("ModelSummary", {"name": serializers.CharField()}, many=True)},
+    )
+    def get(self, request: Request) -> Response:
+        return Response([model_payload(info) for info in selectors.model_list()])
+
+
+class ModelDetailApi(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    @extend_schema(
+        summary="Describe one model: versions, metrics, feature schema, an example input",
+        responses={200: inline_serializer("ModelDetail", {"name": serializers.CharField()}), 404: ErrorSerializer},
+    )
+    def get(self, request: Request, name: str) -> Response:
+        return Response(model_payload(selectors.model_get(name=name), detail=True))
+
+
+# --- predict ----------------------------------------------------------------------------------------------------------
+class PredictApi(APIView):
+    """One JSON object of features → one prediction; a JSON array of objects → a batch. Always recorded."""
+
+    permission_classes = [PredictPermission]
+    throttle_classes = [PredictThrottle]
+
+    @extend_schema(
+        summary="Predict",
+        parameters=[OpenApiParameter("version", str, description="Model version (default: the served default).")],
+        request=dict,
+        responses={201: dict},
+    )  # the schema hook replaces this operation with one fully typed path per model
+    def post(self, request: Request, name: str) -> Response:
+        version = request.query_params.get("version") or None
+        origin = origin_for(request, Channel.API)
+        try:
+            data = request.data
+        except (ParseError, PayloadTooLarge, UnsupportedMediaType) as exc:
+            raw = getattr(exc, "body_preview", None) or {"content_type": request.content_type[:200]}
+            services.prediction_reject(model_name=name, raw=raw, error=exc, origin=origin, version=version)
+            raise
+        if isinstance(data, list):
+            outcome = services.prediction_batch_create(model_name=name, rows=data, origin=origin, version=version)
+            return Response(batch_payload(outcome), status=status.HTTP_201_CREATED)
+        row = services.prediction_create(model_name=name, inputs=data, origin=origin, version=version)
+        return Response(prediction_payload(row), status=status.HTTP_201_CREATED)
+
+
+# --- history ---------------------------------------------------------------------------------------------------------
+class HistoryPagination(CursorPagination):
+    ordering = ("-created_at", "-id")
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+class PredictionListApi(APIView):
+    permission_classes = [IsStaffOrToken]
+
+    class FilterSerializer(serializers.Serializer):
+        model = serializers.ChoiceField(choices=list(ml.SPECS), required=False)
+        version = serializers.RegexField(r"^\d{1,16}$", required=False)
+        status = serializers.ChoiceField(choices=Status.choices, required=False)
+        channel = serializers.ChoiceField(choices=Channel.choices, required=False)
+        created_after = serializers.DateTimeField(required=False)
+        created_before = serializers.DateTimeField(required=False)
+        reviewed = serializers.BooleanField(required=False, allow_null=True, default=None)
+
+    @extend_schema(summary="Browse the prediction history (newest first, cursor pages)",
+                   parameters=[FilterSerializer], responses={200: PredictionRecordSerializer(many=True)})
+    def get(self, request: Request) -> Response:
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        queryset = selectors.prediction_list(filters=filters.validated_data).select_related(
+            "user", "reviewed_by", "batch")
+        paginator = HistoryPagination()
+        page = paginator.paginate_queryset(queryset, request, view=self)
+        return paginator.get_paginated_response(PredictionRecordSerializer(page, many=True).data)
+
+
+class PredictionDetailApi(APIView):
+    permission_classes = [IsStaffOrToken]
+
+    @extend_schema(summary="One history record", responses={200: PredictionRecordSerializer, 404: ErrorSerializer})
+    def get(self, request: Request, pk: int) -> Response:
+        row = selectors.prediction_get(pk=pk)
+        if row is None:
+            raise NotFound("No prediction with this id.")
+        return Response(PredictionRecordSerializer(row).data)
+
+
+class FeedbackApi(APIView):
+    permission_classes = [IsStaffOrToken]
+
+    class InputSerializer(serializers.Serializer):
+        actual = serializers.JSONField(help_text="The true outcome: a class label (iris) or a price in USD "
+                                                 "(diamonds).")
+        note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+
+    @extend_schema(summary="Record the true outcome of a prediction", request=InputSerializer,
+                   responses={200: PredictionRecordSerializer, 400: ErrorSerializer, 404: ErrorSerializer})
+    def post(self, request: Request, pk: int) -> Response:
+        row = selectors.prediction_get(pk=pk)
+        if row is None:
+            raise NotFound("No prediction with this id.")
+        if row.status != Status.OK:
+            raise ValidationError({"actual": [f"Only scored predictions can be reviewed; this one is {row.status}."]})
+        payload = self.InputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        services.prediction_feedback_set(prediction=row, actual=payload.validated_data["actual"],
+                                         note=payload.validated_data["note"], reviewer=request.user)
+        return Response(PredictionRecordSerializer(row).data)

@@ -1,0 +1,3 @@
+"""Routes of the interoperability protocols (Open Inference Protocol V2, MLflow scoring)."""
+
+urlpatterns: list = []

@@ -1,0 +1,43 @@
+"""Prometheus metrics of the prediction path (names fixed in DESIGN.md "Metrics names").
+
+Created at import; under gunicorn, PROMETHEUS_MULTIPROC_DIR is set before the app is imported, so every worker
+writes its samples to shared files and /metrics sums them.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+PREDICTION_LATENCY = Histogram(
+    "mlsite_prediction_latency_seconds",
+    "Time spent scoring one request (single input or whole batch).",
+    ["model", "version", "channel", "status"],
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+)
+PREDICTIONS = Counter(
+    "mlsite_predictions",  # exposed as mlsite_predictions_total
+    "Scored or rejected inputs, one per history row.",
+    ["model", "version", "channel", "status"],
+)
+HISTORY_WRITE_FAILURES = Counter(
+    "mlsite_history_write_failures",
+    "Attempts to write history rows that failed because the database was unavailable.",
+    ["mode"],
+)
+HISTORY_LOST_RECORDS = Counter(
+    "mlsite_history_lost_records",
+    "Inputs answered in best_effort mode whose history row could not be written.",
+    ["model", "channel"],
+)
+BATCH_ROWS = Histogram(
+    "mlsite_batch_rows",
+    "Rows per batch request.",
+    ["model", "channel"],
+    buckets=(1, 10, 100, 1000, 10_000, 100_000),
+)
+MODEL_INFO = Gauge(
+    "mlsite_model_loaded",
+    "1 for each model version loaded in this process, with its algorithm.",
+    ["model", "version", "algorithm"],
+    multiprocess_mode="max",
+)

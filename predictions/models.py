@@ -1,0 +1,95 @@
+"""The prediction history: one row per scored (or rejected) input, plus one row per batch."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class Channel(models.TextChoices):
+    API = "api", "REST API"
+    FORM = "form", "HTML form"
+    BATCH = "batch", "CSV batch"
+    LEGACY = "legacy", "Legacy endpoint"
+    V2 = "v2", "Open Inference Protocol V2"
+    MLFLOW = "mlflow", "MLflow scoring protocol"
+
+
+class Status(models.TextChoices):
+    OK = "ok", "OK"
+    REJECTED = "rejected", "Rejected"
+    ERROR = "error", "Error"
+
+
+class PredictionBatch(models.Model):
+    request_id = models.UUIDField(unique=True, default=uuid.uuid4, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    model_name = models.CharField(max_length=64)
+    model_version = models.CharField(max_length=16, blank=True)
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="prediction_batches")
+    client_ip = models.GenericIPAddressField(null=True, blank=True)
+    source_name = models.CharField(max_length=255, blank=True, help_text="Uploaded file name, if any.")
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_ok = models.PositiveIntegerField(default=0)
+    rows_rejected = models.PositiveIntegerField(default=0)
+    rows_error = models.PositiveIntegerField(default=0)
+    latency_ms = models.FloatField(null=True, blank=True, help_text="Time spent scoring the whole batch.")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "prediction batches"
+        indexes = [models.Index(fields=["-created_at", "-id"], name="batch_newest")]
+
+    def __str__(self) -> str:
+        return f"{self.model_name} batch of {self.rows_total} ({self.request_id})"
+
+
+class Prediction(models.Model):
+    request_id = models.UUIDField(unique=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    model_name = models.CharField(max_length=64)
+    model_version = models.CharField(max_length=16, blank=True)
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    status = models.CharField(max_length=16, choices=Status.choices)
+    inputs = models.JSONField(help_text="Validated features, or a capped copy of the raw payload when rejected.")
+    outputs = models.JSONField(null=True, blank=True)
+    error = models.JSONField(null=True, blank=True, help_text="Why the input was rejected or scoring failed.")
+    latency_ms = models.FloatField(null=True, blank=True, help_text="Time spent scoring.")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="+")
+    client_ip = models.GenericIPAddressField(null=True, blank=True)
+    batch = models.ForeignKey(PredictionBatch, null=True, blank=True, on_delete=models.CASCADE,
+                              related_name="predictions")
+    # Reviewer feedback: the true outcome (a class label for iris, a price for diamonds).
+    actual = models.JSONField(null=True, blank=True)
+    feedback_note = models.TextField(blank=True, default="")
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # Newest first, for the history, the admin changelist and the API's cursor pages.
+            models.Index(fields=["-created_at", "-id"], name="prediction_newest"),
+            # The filters staff use, each leading an index that keeps newest-first order inside the filter.
+            models.Index(fields=["model_name", "-created_at"], name="prediction_model_newest"),
+            models.Index(fields=["status", "-created_at"], name="prediction_status_newest"),
+            models.Index(fields=["channel", "-created_at"], name="prediction_channel_newest"),
+            # Review queue: few rows have feedback, so a partial index stays tiny.
+            models.Index(fields=["-reviewed_at"], name="prediction_reviewed", condition=Q(reviewed_at__isnull=False)),
+            models.Index(fields=["batch"], name="prediction_batch", condition=Q(batch__isnull=False)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.model_name} v{self.model_version} {self.status} ({self.request_id})"
+
+    @property
+    def reviewed(self) -> bool:
+        return self.reviewed_at is not None

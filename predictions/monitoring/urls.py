@@ -1,0 +1,10 @@
+"""Routes of health, readiness and metrics."""
+
+from django.urls import path
+
+from predictions.monitoring import health
+
+urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+]

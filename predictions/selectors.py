@@ -1,0 +1,123 @@
+"""Reads: the model catalogue (from the registry) and the prediction history (from the database)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db.models import QuerySet
+
+import ml
+from ml import ModelNotFound, ModelSpec
+from predictions.models import Prediction, PredictionBatch
+from predictions.registry import get_registry
+
+
+# --- models -------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ModelVersionInfo:
+    version: str
+    algorithm: str
+    created_at: str
+    metrics: dict[str, Any]
+    rows_train: int | None
+    size_bytes: int | None
+    is_default: bool
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    spec: ModelSpec
+    default_version: str | None
+    pinned: bool
+    served: bool
+    error: str | None
+    versions: list[ModelVersionInfo]
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def default(self) -> ModelVersionInfo | None:
+        return next((v for v in self.versions if v.is_default), None)
+
+
+def model_list() -> list[ModelInfo]:
+    return [model_get(name=name) for name in ml.SPECS]
+
+
+def model_get(*, name: str) -> ModelInfo:
+    """Everything known about one model, from its manifests; ModelNotFound for an unknown name."""
+    spec = ml.get_spec(name)
+    registry = get_registry()
+    status = next(s for s in registry.status() if s.name == spec.name)
+    versions = []
+    for version in reversed(status.versions):
+        versions.append(_version_info(registry, spec, version, status.default_version))
+    return ModelInfo(spec=spec, default_version=status.default_version, pinned=status.pinned,
+                     served=status.loaded and status.error is None, error=status.error, versions=versions)
+
+
+def _version_info(registry: ml.Registry, spec: ModelSpec, version: str, default: str | None) -> ModelVersionInfo:
+    from ml.artifacts import read_manifest  # manifests are read as data here; loading goes through the registry
+
+    try:
+        manifest = read_manifest(registry.model_dir, spec.name, version)
+    except (ml.ArtifactRefused, ModelNotFound) as exc:
+        return ModelVersionInfo(version=version, algorithm="", created_at="", metrics={}, rows_train=None,
+                                size_bytes=None, is_default=version == default, error=str(exc))
+    return ModelVersionInfo(
+        version=version,
+        algorithm=str(manifest.get("algorithm", "")),
+        created_at=str(manifest.get("created_at", "")),
+        metrics={k: v for k, v in (manifest.get("metrics") or {}).items() if not isinstance(v, list)},
+        rows_train=(manifest.get("data") or {}).get("rows_train"),
+        size_bytes=manifest.get("size_bytes"),
+        is_default=version == default,
+    )
+
+
+# --- history --------------------------------------------------------------------------------------------------------
+def prediction_list(*, filters: dict[str, Any] | None = None) -> QuerySet[Prediction]:
+    """History newest first. Filters: model, version, status, channel, created_after, created_before, reviewed."""
+    filters = filters or {}
+    qs = Prediction.objects.all()
+    if filters.get("model"):
+        qs = qs.filter(model_name=filters["model"])
+    if filters.get("version"):
+        qs = qs.filter(model_version=filters["version"])
+    if filters.get("status"):
+        qs = qs.filter(status=filters["status"])
+    if filters.get("channel"):
+        qs = qs.filter(channel=filters["channel"])
+    if isinstance(filters.get("created_after"), datetime):
+        qs = qs.filter(created_at__gte=filters["created_after"])
+    if isinstance(filters.get("created_before"), datetime):
+        qs = qs.filter(created_at__lt=filters["created_before"])
+    if filters.get("reviewed") is not None:
+        qs = qs.filter(reviewed_at__isnull=not filters["reviewed"])
+    return qs.order_by("-created_at", "-id")
+
+
+def prediction_get(*, pk: int) -> Prediction | None:
+    return Prediction.objects.filter(pk=pk).first()
+
+
+def prediction_get_by_request_id(*, request_id: uuid.UUID | str) -> Prediction | None:
+    try:
+        key = uuid.UUID(str(request_id))
+    except ValueError:
+        return None
+    return Prediction.objects.select_related("batch").filter(request_id=key).first()
+
+
+def batch_get_by_request_id(*, request_id: uuid.UUID | str) -> PredictionBatch | None:
+    try:
+        key = uuid.UUID(str(request_id))
+    except ValueError:
+        return None
+    return PredictionBatch.objects.filter(request_id=key).first()

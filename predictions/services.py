@@ -1,0 +1,288 @@
+"""Writes to the prediction history. Every channel (API, form, CSV batch, legacy, V2, MLflow) scores through here.
+
+Flow: resolve the model → validate with its ml schema → score → record → return. Rejected inputs and model
+failures are recorded too. In strict mode (the default) nothing is returned unless its row is committed; in
+best_effort mode the answer goes out anyway and the lost row is counted.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db import DatabaseError, Error, IntegrityError, connection, transaction
+from django.utils import timezone
+
+from ml import InvalidInput, LoadedModel, ModelNotFound, ModelUnavailable, ScoringError, get_spec
+from predictions import metrics
+from predictions.errors import BatchTooLarge, DuplicateRequestId, HistoryUnavailable
+from predictions.models import Channel, Prediction, PredictionBatch, Status
+from predictions.payloads import storable
+from predictions.registry import get_registry
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Who asked and through which door; copied onto every row a request writes."""
+
+    channel: str
+    request_id: uuid.UUID | None = None
+    user: Any = None
+    client_ip: str | None = None
+
+    def row_fields(self) -> dict[str, Any]:
+        user = self.user if getattr(self.user, "is_authenticated", False) else None
+        return {"channel": self.channel, "user": user, "client_ip": self.client_ip}
+
+
+def prediction_create(
+    *,
+    model_name: str,
+    inputs: Any,
+    origin: Origin,
+    version: str | None = None,
+) -> Prediction:
+    """Score one input and record it. Raises InvalidInput, ModelNotFound, ModelUnavailable, ScoringError (each
+    after recording a row) or HistoryUnavailable / DuplicateRequestId (nothing recorded)."""
+    request_id = origin.request_id or uuid.uuid4()
+    row = Prediction(request_id=request_id, model_name=str(model_name)[:64], model_version=str(version or "")[:16],
+                     **origin.row_fields())
+    try:
+        model = get_registry().get(model_name, version)
+        row.model_version = model.version
+        clean = model.spec.schema.validate(inputs)
+    except (InvalidInput, ModelNotFound, ModelUnavailable) as exc:
+        _refuse(row, inputs, exc)
+        raise
+    started = time.perf_counter()
+    try:
+        result = model.predict([clean])[0]
+    except ScoringError as exc:
+        _fail(row, clean, exc, started)
+        raise
+    row.latency_ms = (time.perf_counter() - started) * 1000
+    row.status = Status.OK
+    row.inputs = clean
+    row.outputs = result
+    _observe(row)
+    _save([row])
+    return row
+
+
+def prediction_reject(
+    *, model_name: str, raw: Any, error: Exception, origin: Origin, version: str | None = None
+) -> None:
+    """Record a request refused before it reached the schema (a legacy body of the wrong shape, an unparseable
+    V2 tensor, a CSV that is not CSV). The caller raises ``error`` itself afterwards."""
+    if version is None:
+        try:
+            version = get_registry().default_version(model_name)
+        except ModelNotFound:
+            version = None
+    row = Prediction(request_id=origin.request_id or uuid.uuid4(), model_name=str(model_name)[:64],
+                     model_version=str(version or "")[:16], **origin.row_fields())
+    _refuse(row, raw, error)
+
+
+@dataclass
+class BatchOutcome:
+    batch: PredictionBatch
+    rows: list[Prediction] = field(default_factory=list)  # in input order
+
+
+def prediction_batch_create(
+    *,
+    model_name: str,
+    rows: Sequence[Any],
+    origin: Origin,
+    version: str | None = None,
+    source_name: str = "",
+    max_rows: int | None = None,
+) -> BatchOutcome:
+    """Validate every row, score the valid ones in one vectorised call and insert everything in one transaction.
+
+    Invalid rows are recorded as rejected with their field errors; the batch answers for all rows at once.
+    """
+    limit = max_rows or settings.PREDICT_MAX_BATCH_ROWS
+    request_id = origin.request_id or uuid.uuid4()
+    if len(rows) > limit or len(rows) == 0:
+        whole = Prediction(request_id=request_id, model_name=str(model_name)[:64],
+                           model_version=str(version or "")[:16], **origin.row_fields())
+        if len(rows) == 0:
+            exc: Exception = InvalidInput("The batch is empty.",
+                                          fields={"non_field_errors": ["Send at least one row."]})
+        else:
+            exc = BatchTooLarge(f"{len(rows)} rows sent; at most {limit} rows per request.")
+        _refuse(whole, {"rows": len(rows), "first": rows[0] if rows else None}, exc)
+        raise exc
+    try:
+        model = get_registry().get(model_name, version)
+    except (ModelNotFound, ModelUnavailable) as exc:
+        whole = Prediction(request_id=request_id, model_name=str(model_name)[:64],
+                           model_version=str(version or "")[:16], **origin.row_fields())
+        _refuse(whole, {"rows": len(rows), "first": rows[0]}, exc)
+        raise
+    batch = PredictionBatch(request_id=request_id, model_name=model.name, model_version=model.version,
+                            source_name=source_name[:255], rows_total=len(rows), **origin.row_fields())
+    common = {"model_name": model.name, "model_version": model.version, **origin.row_fields()}
+    records: list[Prediction] = []
+    valid: list[tuple[Prediction, dict[str, Any]]] = []
+    for raw in rows:
+        record = Prediction(request_id=uuid.uuid4(), batch=batch, **common)
+        try:
+            clean = model.spec.schema.validate(raw)
+        except InvalidInput as exc:
+            record.status = Status.REJECTED
+            record.inputs = storable(raw)
+            record.error = _error_body(exc)
+        else:
+            valid.append((record, clean))
+        records.append(record)
+    started = time.perf_counter()
+    try:
+        results = model.predict([clean for _, clean in valid])
+    except ScoringError as exc:
+        results = None
+        for record, clean in valid:
+            record.status, record.inputs, record.error = Status.ERROR, clean, _error_body(exc)
+    batch.latency_ms = (time.perf_counter() - started) * 1000
+    per_row = batch.latency_ms / max(len(valid), 1)
+    for index, (record, clean) in enumerate(valid):
+        if results is not None:
+            record.status, record.inputs, record.outputs = Status.OK, clean, results[index]
+            record.latency_ms = per_row
+    batch.rows_ok = sum(r.status == Status.OK for r in records)
+    batch.rows_rejected = sum(r.status == Status.REJECTED for r in records)
+    batch.rows_error = sum(r.status == Status.ERROR for r in records)
+    metrics.BATCH_ROWS.labels(model.name, origin.channel).observe(len(records))
+    for status in (Status.OK, Status.REJECTED, Status.ERROR):
+        count = sum(r.status == status for r in records)
+        if count:
+            metrics.PREDICTIONS.labels(model.name, model.version, origin.channel, status).inc(count)
+    metrics.PREDICTION_LATENCY.labels(model.name, model.version, origin.channel, "batch").observe(
+        batch.latency_ms / 1000)
+    _save(records, batch=batch)
+    return BatchOutcome(batch=batch, rows=records)
+
+
+def prediction_feedback_set(*, prediction: Prediction, actual: Any, note: str = "", reviewer: Any) -> Prediction:
+    """Record the true outcome of a prediction. ``actual`` is a class label (classifiers) or a positive number."""
+    prediction.actual = get_spec(prediction.model_name).validate_actual(actual)
+    prediction.feedback_note = note
+    prediction.reviewed_by = reviewer if getattr(reviewer, "is_authenticated", False) else None
+    prediction.reviewed_at = timezone.now()
+    try:
+        prediction.save(update_fields=["actual", "feedback_note", "reviewed_by", "reviewed_at"])
+    except Error as exc:
+        _discard_broken_connection()
+        raise HistoryUnavailable("The history store is unavailable; the feedback was not saved.") from exc
+    return prediction
+
+
+# --- recording ----------------------------------------------------------------------------------------------------
+def _refuse(row: Prediction, raw: Any, exc: Exception) -> None:
+    row.status = Status.ERROR if isinstance(exc, ModelUnavailable | ScoringError) else Status.REJECTED
+    row.inputs = storable(raw)
+    row.error = _error_body(exc)
+    _observe(row)
+    _save([row])
+
+
+def _fail(row: Prediction, clean: dict[str, Any], exc: ScoringError, started: float) -> None:
+    row.status = Status.ERROR
+    row.inputs = clean
+    row.error = _error_body(exc)
+    row.latency_ms = (time.perf_counter() - started) * 1000
+    _observe(row)
+    _save([row])
+
+
+def _error_body(exc: Exception) -> dict[str, Any]:
+    code = _ERROR_CODES.get(type(exc)) or getattr(exc, "default_code", None) or "error"
+    body: dict[str, Any] = {"code": str(code), "message": storable(str(getattr(exc, "detail", exc)))}
+    if isinstance(exc, InvalidInput) and exc.fields:
+        body["fields"] = storable(exc.fields)
+    return body
+
+
+_ERROR_CODES = {
+    InvalidInput: "invalid",
+    ModelNotFound: "not_found",
+    ModelUnavailable: "model_unavailable",
+    ScoringError: "model_error",
+    BatchTooLarge: "too_many_rows",
+}
+
+
+def _observe(row: Prediction) -> None:
+    metrics.PREDICTIONS.labels(row.model_name, row.model_version, row.channel, row.status).inc()
+    if row.latency_ms is not None:
+        metrics.PREDICTION_LATENCY.labels(row.model_name, row.model_version, row.channel, row.status).observe(
+            row.latency_ms / 1000)
+
+
+def _save(rows: list[Prediction], *, batch: PredictionBatch | None = None) -> bool:
+    """Insert ``rows`` (and their batch) atomically. Strict mode raises HistoryUnavailable when that fails."""
+    try:
+        with transaction.atomic():
+            if batch is not None:
+                batch.save(force_insert=True)
+            if len(rows) == 1 and batch is None:
+                rows[0].save(force_insert=True)
+            else:
+                for row in rows:
+                    row.batch = batch  # re-assign so batch_id picks up the fresh primary key
+                Prediction.objects.bulk_create(rows, batch_size=2000)
+        return True
+    except IntegrityError as exc:
+        if _is_duplicate_request_id(exc):
+            raise DuplicateRequestId(
+                "This X-Request-ID was already used for another request; send a new one or omit the header."
+            ) from exc
+        return _lost(rows, exc)
+    except (DatabaseError, Error) as exc:
+        return _lost(rows, exc)
+
+
+def _lost(rows: list[Prediction], exc: Exception) -> bool:
+    mode = settings.PREDICTION_LOG_MODE
+    metrics.HISTORY_WRITE_FAILURES.labels(mode).inc()
+    _discard_broken_connection()
+    if mode == "strict":
+        log.warning("history unavailable, refusing to answer %d row(s): %s", len(rows), exc)
+        raise HistoryUnavailable("The prediction history is unavailable; nothing was answered. Retry later.") from exc
+    log.error("history unavailable, answering %d row(s) without a record (best_effort): %s", len(rows), exc)
+    for row in rows:
+        metrics.HISTORY_LOST_RECORDS.labels(row.model_name, row.channel).inc()
+    return False
+
+
+def _is_duplicate_request_id(exc: IntegrityError) -> bool:
+    text = str(exc)
+    return "request_id" in text or "UNIQUE constraint failed" in text
+
+
+def _discard_broken_connection() -> None:
+    """Drop a connection the server closed, so the next query reconnects instead of failing again.
+
+    Inside an outer transaction (a test case, a caller's atomic block) the connection is left alone: closing it would
+    end that transaction behind its owner's back.
+    """
+    if not connection.in_atomic_block:
+        connection.close_if_unusable_or_obsolete()
+
+
+def model_for(name: str, version: str | None = None) -> LoadedModel:
+    """The served model, for pages and endpoints that describe it (ModelNotFound / ModelUnavailable)."""
+    return get_registry().get(name, version)
+
+
+__all__ = ["BatchOutcome", "Channel", "Origin", "model_for", "prediction_batch_create", "prediction_create",
+           "prediction_feedback_set", "prediction_reject"]

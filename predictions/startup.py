@@ -1,0 +1,23 @@
+"""Start-up work of a serving process: load and verify every model's default version, loudly."""
+
+from __future__ import annotations
+
+import logging
+
+from predictions import metrics
+from predictions.registry import get_registry
+
+log = logging.getLogger("mlsite.startup")
+
+
+def load_models() -> dict[str, str | None]:
+    """Load each default model; log a clear error for any that is refused or missing. Returns name → error."""
+    registry = get_registry()
+    outcome = registry.load_defaults()
+    for name, error in outcome.items():
+        if error:
+            log.error("model %s is NOT served: %s", name, error)
+    for model in registry.loaded_models():
+        metrics.MODEL_INFO.labels(model.name, model.version, model.manifest.get("algorithm", "")).set(1)
+        log.info("serving %s v%s (%s)", model.name, model.version, model.manifest.get("algorithm"))
+    return outcome
