@@ -80,8 +80,9 @@ def env_database(name: str, default: str) -> dict:
         config = environ.Env.db_url_config(url)
     except Exception as exc:  # noqa: BLE001 - django-environ raises assorted exceptions for bad URLs
         raise ImproperlyConfigured(f"{name} is not a valid database URL: {exc}") from None
-    if not config.get("ENGINE"):
-        raise ImproperlyConfigured(f"{name}: unsupported database URL scheme in {url!r}.")
+    if not str(config.get("ENGINE", "")).startswith("django.db.backends."):
+        scheme = url.split(":", 1)[0]
+        raise ImproperlyConfigured(f"{name}: unsupported database {scheme!r}; use postgres://… or sqlite:///….")
     return config
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -54,10 +55,8 @@ def model_get(*, name: str) -> ModelInfo:
     """Everything known about one model, from its manifests; ModelNotFound for an unknown name."""
     spec = ml.get_spec(name)
     registry = get_registry()
-    try:
+    with contextlib.suppress(ml.ModelUnavailable, ModelNotFound):  # the status below carries the reason
         registry.get(spec.name)  # loaded once per process; makes "served" below a verified fact
-    except (ml.ModelUnavailable, ModelNotFound):
-        pass  # the status below carries the reason
     status = next(s for s in registry.status() if s.name == spec.name)
     versions = []
     for version in reversed(status.versions):

@@ -189,7 +189,7 @@ def prediction_feedback_set(*, prediction: Prediction, actual: Any, note: str = 
 # --- recording ----------------------------------------------------------------------------------------------------
 def _refuse(row: Prediction, raw: Any, exc: Exception) -> None:
     row.status = Status.ERROR if isinstance(exc, ModelUnavailable | ScoringError) else Status.REJECTED
-    row.inputs = storable(raw)
+    row.inputs = storable(raw) if raw is not None else {"body": None}  # SQL NULL is not allowed; keep "null" said
     row.error = _error_body(exc)
     _observe(row)
     _save([row])
@@ -246,7 +246,7 @@ def _save(rows: list[Prediction], *, batch: PredictionBatch | None = None) -> bo
             raise DuplicateRequestId(
                 "This X-Request-ID was already used for another request; send a new one or omit the header."
             ) from exc
-        return _lost(rows, exc)
+        raise  # any other constraint violation is a bug of ours, not an outage: let it be seen
     except (DatabaseError, Error) as exc:
         return _lost(rows, exc)
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.db import Error as DatabaseError
 from django.http import Http404
 from rest_framework import exceptions, status
@@ -12,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
 from predictions.api.errors import domain_error, error_body
+from predictions.api.parsers import PayloadTooLarge
 from predictions.errors import HistoryUnavailable
 
 log = logging.getLogger(__name__)
@@ -21,6 +23,8 @@ def api_exception_handler(exc: Exception, context: dict) -> Response:
     request = context.get("request")
     if isinstance(exc, Http404):
         exc = exceptions.NotFound(str(exc) if exc.args else None)
+    elif isinstance(exc, RequestDataTooBig):
+        exc = PayloadTooLarge(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) if exc.args else None)
     elif isinstance(exc, DatabaseError):

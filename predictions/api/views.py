@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, ParseError, UnsupportedMediaType, ValidationError
@@ -109,7 +110,10 @@ class PredictApi(APIView):
         version = request.query_params.get("version") or None
         origin = origin_for(request, Channel.API)
         try:
-            data = request.data
+            try:
+                data = request.data
+            except RequestDataTooBig:
+                raise PayloadTooLarge(settings.DATA_UPLOAD_MAX_MEMORY_SIZE) from None
         except (ParseError, PayloadTooLarge, UnsupportedMediaType) as exc:
             raw = getattr(exc, "body_preview", None) or {"content_type": request.content_type[:200]}
             services.prediction_reject(model_name=name, raw=raw, error=exc, origin=origin, version=version)
