@@ -201,7 +201,7 @@ class FeatureSchema:
             if derivation is not None:
                 self._derive(raw, feature, derivation, clean, errors)
                 continue
-            if feature.name not in raw or raw[feature.name] is None:
+            if feature.name not in raw:
                 errors.setdefault(feature.name, []).append("This field is required.")
                 continue
             value, message = feature.check(raw[feature.name])
@@ -214,8 +214,9 @@ class FeatureSchema:
         return clean
 
     def _derive(self, raw: Mapping, feature: Feature, derivation: Derivation, clean: dict, errors: dict) -> None:
-        given_sources = [name for name in derivation.source_names if raw.get(name) is not None]
-        has_target = raw.get(feature.name) is not None
+        # A key that is present counts as given, even as null: null is then reported as "must be a number".
+        given_sources = [name for name in derivation.source_names if name in raw]
+        has_target = feature.name in raw
         if has_target and given_sources:
             errors.setdefault(feature.name, []).append(
                 f"Give either {feature.name} or {', '.join(derivation.source_names)}, not both."
@@ -235,7 +236,7 @@ class FeatureSchema:
             return
         values = []
         for source in derivation.sources:
-            if raw.get(source.name) is None:
+            if source.name not in raw:
                 errors.setdefault(source.name, []).append(
                     f"This field is required with {', '.join(given_sources)} (or give {feature.name})."
                 )
@@ -266,30 +267,27 @@ class FeatureSchema:
         return parsed
 
     def json_schema(self) -> dict:
-        """JSON Schema (OpenAPI 3.0 dialect) of one input object."""
-        properties = {name: self._by_name[name].json_schema() for name in self.accepted_names}
-        required = [f.name for f in self.features if self.derivation_for(f.name) is None]
-        schema: dict[str, Any] = {
-            "type": "object",
-            "properties": properties,
-            "required": required,
-            "additionalProperties": False,
-        }
-        if self.derivations:
-            # Either the input itself, or all of its sources — never both.
-            schema["allOf"] = [
-                {
-                    "oneOf": [
-                        {
-                            "required": [d.target],
-                            "not": {"anyOf": [{"required": [name]} for name in d.source_names]},
-                        },
-                        {"required": list(d.source_names), "not": {"required": [d.target]}},
-                    ]
-                }
-                for d in self.derivations
-            ]
-        return schema
+        """JSON Schema (OpenAPI 3.0 dialect) of one input object.
+
+        A derivable input (volume) makes the schema a oneOf of explicit variants — one with the input itself, one
+        with its sources — rather than one object with "not" clauses, which documentation renderers and test-data
+        generators handle poorly.
+        """
+        variants: list[list[Feature]] = [[]]
+        for feature in self.features:
+            derivation = self.derivation_for(feature.name)
+            options = [[feature], list(derivation.sources)] if derivation else [[feature]]
+            variants = [variant + option for variant in variants for option in options]
+        schemas = [
+            {
+                "type": "object",
+                "properties": {f.name: f.json_schema() for f in variant},
+                "required": [f.name for f in variant],
+                "additionalProperties": False,
+            }
+            for variant in variants
+        ]
+        return schemas[0] if len(schemas) == 1 else {"oneOf": schemas}
 
     def describe(self) -> dict:
         """Plain-data description stored in manifests and served by /api/models/<name>/."""

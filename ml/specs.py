@@ -58,17 +58,19 @@ class ModelSpec:
 
 
 # --- iris -----------------------------------------------------------------------------------------------------------
-def _iris_feature(name: str, label: str, maximum: float, example: float) -> NumberFeature:
-    return NumberFeature(name=name, label=label, unit="cm", minimum=0.0, maximum=maximum, example=example,
+def _iris_feature(name: str, label: str, example: float) -> NumberFeature:
+    # One range for all four (the largest iris measured is under 8 cm): the legacy endpoint takes them as a bare
+    # array, and one shared range is what an OpenAPI 3.0 array schema can state exactly.
+    return NumberFeature(name=name, label=label, unit="cm", minimum=0.0, maximum=15.0, example=example,
                          help=f"{label} of the flower, in centimetres.")
 
 
 IRIS_SCHEMA = FeatureSchema(
     features=(
-        _iris_feature("sepal_length", "Sepal length", 20.0, 5.9),
-        _iris_feature("sepal_width", "Sepal width", 10.0, 3.0),
-        _iris_feature("petal_length", "Petal length", 20.0, 5.1),
-        _iris_feature("petal_width", "Petal width", 10.0, 1.8),
+        _iris_feature("sepal_length", "Sepal length", 5.9),
+        _iris_feature("sepal_width", "Sepal width", 3.0),
+        _iris_feature("petal_length", "Petal length", 5.1),
+        _iris_feature("petal_width", "Petal width", 1.8),
     )
 )
 
@@ -101,8 +103,9 @@ CLARITIES = ("I1", "SI2", "SI1", "VS2", "VS1", "VVS2", "VVS1", "IF")
 
 
 def _dimension(name: str, label: str, example: float) -> NumberFeature:
-    return NumberFeature(name=name, label=label, unit="mm", minimum=0.0, maximum=20.0, example=example,
-                         help=f"{label} of the stone, in millimetres.")
+    # At least 0.1 mm each, so that x·y·z can never underflow below the smallest volume accepted.
+    return NumberFeature(name=name, label=label, unit="mm", minimum=0.1, maximum=20.0, example=example,
+                         help=f"{label} of the stone, in millimetres.", exclusive_minimum=False)
 
 
 DIAMONDS_SCHEMA = FeatureSchema(
@@ -116,8 +119,9 @@ DIAMONDS_SCHEMA = FeatureSchema(
                       "Total depth percentage: height divided by mean diameter.", exclusive_minimum=False),
         NumberFeature("table", "Table", "%", 40.0, 100.0, 57.0,
                       "Width of the top facet relative to the widest point.", exclusive_minimum=False),
-        NumberFeature("volume", "Volume", "mm³", 0.0, 5000.0, 115.1,
-                      "Length × width × depth of the stone, in cubic millimetres."),
+        # 0.1³ … 20³: any x, y, z in range give a volume in range, a cross-field rule JSON Schema cannot state.
+        NumberFeature("volume", "Volume", "mm³", 0.001, 8000.0, 115.1,
+                      "Length × width × depth of the stone, in cubic millimetres.", exclusive_minimum=False),
     ),
     derivations=(
         Derivation(target="volume", sources=(

@@ -63,6 +63,7 @@ def _iris_features(raw: Any) -> dict[str, Any]:
     return dict(zip(names, raw, strict=True))
 
 
+@csrf_exempt  # a read-only GET endpoint; exempt so that other methods get their 405, not a CSRF 403
 def diamonds_predict(request: HttpRequest) -> HttpResponse:
     if request.method not in ("GET", "HEAD"):
         return error_response(request, 405, "method_not_allowed", "Use GET with query parameters.",

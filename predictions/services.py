@@ -105,10 +105,13 @@ def prediction_batch_create(
     version: str | None = None,
     source_name: str = "",
     max_rows: int | None = None,
+    partial: bool = True,
 ) -> BatchOutcome:
     """Validate every row, score the valid ones in one vectorised call and insert everything in one transaction.
 
-    Invalid rows are recorded as rejected with their field errors; the batch answers for all rows at once.
+    Invalid rows are recorded as rejected with their field errors. With ``partial`` (CSV uploads) the valid rows are
+    scored anyway; without it (API clients) one invalid row refuses the whole batch: every row is recorded as
+    rejected and InvalidInput is raised with the errors keyed by row index ("3.carat").
     """
     limit = max_rows or settings.PREDICT_MAX_BATCH_ROWS
     request_id = origin.request_id or uuid.uuid4()
@@ -140,11 +143,13 @@ def prediction_batch_create(
             clean = model.spec.schema.validate(raw)
         except InvalidInput as exc:
             record.status = Status.REJECTED
-            record.inputs = storable(raw)
+            record.inputs = _raw_inputs(raw)
             record.error = _error_body(exc)
         else:
             valid.append((record, clean))
         records.append(record)
+    if not partial and len(valid) < len(records):
+        _refuse_batch(batch, records, valid, model)
     started = time.perf_counter()
     try:
         results = model.predict([clean for _, clean in valid])
@@ -172,6 +177,22 @@ def prediction_batch_create(
     return BatchOutcome(batch=batch, rows=records)
 
 
+def _refuse_batch(batch: PredictionBatch, records: list[Prediction], valid: list, model: LoadedModel) -> None:
+    not_scored = {"code": "batch_rejected", "message": "Not scored: other rows of this batch are invalid."}
+    for record, clean in valid:
+        record.status, record.inputs, record.error = Status.REJECTED, clean, not_scored
+    batch.rows_rejected = len(records)
+    metrics.PREDICTIONS.labels(model.name, model.version, batch.channel, Status.REJECTED).inc(len(records))
+    _save(records, batch=batch)
+    fields = {f"{index}.{name}": messages
+              for index, record in enumerate(records) if record.error.get("fields")
+              for name, messages in record.error["fields"].items()}
+    bad = sorted({int(key.split(".")[0]) for key in fields})
+    shown = ", ".join(str(i) for i in bad[:10]) + (" …" if len(bad) > 10 else "")
+    raise InvalidInput(f"{len(bad)} of {len(records)} rows are invalid (rows {shown}); nothing was scored.",
+                       fields=fields)
+
+
 def prediction_feedback_set(*, prediction: Prediction, actual: Any, note: str = "", reviewer: Any) -> Prediction:
     """Record the true outcome of a prediction. ``actual`` is a class label (classifiers) or a positive number."""
     prediction.actual = get_spec(prediction.model_name).validate_actual(actual)
@@ -189,10 +210,15 @@ def prediction_feedback_set(*, prediction: Prediction, actual: Any, note: str = 
 # --- recording ----------------------------------------------------------------------------------------------------
 def _refuse(row: Prediction, raw: Any, exc: Exception) -> None:
     row.status = Status.ERROR if isinstance(exc, ModelUnavailable | ScoringError) else Status.REJECTED
-    row.inputs = storable(raw) if raw is not None else {"body": None}  # SQL NULL is not allowed; keep "null" said
+    row.inputs = _raw_inputs(raw)
     row.error = _error_body(exc)
     _observe(row)
     _save([row])
+
+
+def _raw_inputs(raw: Any) -> Any:
+    # The column is NOT NULL and a JSON null would be read back as SQL NULL: say what was sent instead.
+    return storable(raw) if raw is not None else {"body": None}
 
 
 def _fail(row: Prediction, clean: dict[str, Any], exc: ScoringError, started: float) -> None:

@@ -43,6 +43,11 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
                   "You do not have permission to see this page. Staff pages need a staff login.")
 
 
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    return _error(request, 403, "csrf_failed", "Form expired",
+                  "The form could not be verified (CSRF check failed). Reload the page and submit it again.")
+
+
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     return _error(request, 404, "not_found", "Page not found",
                   "There is nothing at this address. Check the link, or start again from the home page.")

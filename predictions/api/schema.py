@@ -137,10 +137,12 @@ def _predict_operation(spec: ml.ModelSpec, template: dict[str, Any]) -> dict[str
     operation["summary"] = f"Predict with {spec.name}: {spec.title.lower()}"
     operation["description"] = (
         f"{spec.description}\n\nSend one JSON object of features for one prediction, or a JSON array of up to "
-        f"{settings.PREDICT_MAX_BATCH_ROWS} objects for a batch (each row is validated and recorded on its own; "
-        "rows that fail validation come back with `status: rejected` and their field errors)."
+        f"{settings.PREDICT_MAX_BATCH_ROWS} objects for a batch. A batch is all or nothing: if any row is invalid "
+        "the answer is 400 with the errors keyed by row index (`\"3.carat\"`) and no row is scored; every row is "
+        "recorded either way."
     )
     operation["parameters"] = [p for p in operation.get("parameters", []) if p.get("in") != "path"]
+    operation["security"] = [*operation.get("security", []), {}]  # anonymous clients are welcome
     operation["requestBody"] = {
         "required": True,
         "content": {"application/json": {
@@ -172,6 +174,7 @@ def _legacy_paths() -> dict[str, Any]:
     iris = ml.get_spec("iris")
     diamonds = ml.get_spec("diamonds")
     numbers = [iris.schema.feature(name) for name in iris.schema.names]
+    assert len({(f.minimum, f.maximum) for f in numbers}) == 1, "the legacy array schema needs one shared range"
     query = []
     for name in ("carat", "cut", "color", "clarity", "depth", "table", "volume"):
         feature = diamonds.schema.feature(name)
@@ -191,8 +194,8 @@ def _legacy_paths() -> dict[str, Any]:
             "description": "Body: " + ", ".join(f.name for f in numbers) + " in cm. Answers the class index as "
                            "plain text. Recorded with channel `legacy`.",
             "requestBody": {"required": True, "content": {"application/json": {
-                "schema": {"type": "array", "minItems": 4, "maxItems": 4,
-                           "items": {"type": "number", "exclusiveMinimum": True, "minimum": 0, "maximum": 10}},
+                "schema": {"type": "array", "minItems": len(numbers), "maxItems": len(numbers),
+                           "items": numbers[0].json_schema() | {"description": "cm"}},
                 "example": [5.9, 3.0, 5.1, 1.8],
             }}},
             "responses": {
@@ -235,6 +238,10 @@ def postprocess(result: dict[str, Any], generator, request, public) -> dict[str,
         for operation in path_item.values():
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "query" and not parameter.get("required"):
+                    # DRF reads "?status=" as "no status filter"; say so, instead of implying a 400.
+                    parameter["allowEmptyValue"] = True
             codes = ["400", "401", "403", "404", "405", "406", "415", "429", "503"]
             for code, response in _error_responses(codes).items():
                 operation["responses"].setdefault(code, response)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import serializers, status
+from rest_framework import generics, serializers, status
 from rest_framework.exceptions import NotFound, ParseError, UnsupportedMediaType, ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
@@ -119,7 +119,8 @@ class PredictApi(APIView):
             services.prediction_reject(model_name=name, raw=raw, error=exc, origin=origin, version=version)
             raise
         if isinstance(data, list):
-            outcome = services.prediction_batch_create(model_name=name, rows=data, origin=origin, version=version)
+            outcome = services.prediction_batch_create(model_name=name, rows=data, origin=origin, version=version,
+                                                       partial=False)
             return Response(batch_payload(outcome), status=status.HTTP_201_CREATED)
         row = services.prediction_create(model_name=name, inputs=data, origin=origin, version=version)
         return Response(prediction_payload(row), status=status.HTTP_201_CREATED)
@@ -132,9 +133,28 @@ class HistoryPagination(CursorPagination):
     page_size_query_param = "page_size"
     max_page_size = 500
 
+    def get_page_size(self, request: Request) -> int:
+        # DRF silently falls back to the default on "?page_size=abc"; a client that asked for something else
+        # should hear that it did not get it.
+        raw = request.query_params.get(self.page_size_query_param, "")
+        if raw == "":
+            return self.page_size
+        if not raw.isdigit() or not 1 <= int(raw) <= self.max_page_size:
+            raise ValidationError({"page_size": [f"Must be an integer from 1 to {self.max_page_size}."]})
+        return int(raw)
 
-class PredictionListApi(APIView):
+    def get_schema_operation_parameters(self, view) -> list[dict]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"] = {"type": "integer", "minimum": 1, "maximum": self.max_page_size}
+        return parameters
+
+
+class PredictionListApi(generics.ListAPIView):
     permission_classes = [IsStaffOrToken]
+    serializer_class = PredictionRecordSerializer
+    pagination_class = HistoryPagination
 
     class FilterSerializer(serializers.Serializer):
         model = serializers.ChoiceField(choices=list(ml.SPECS), required=False)
@@ -145,16 +165,15 @@ class PredictionListApi(APIView):
         created_before = serializers.DateTimeField(required=False)
         reviewed = serializers.BooleanField(required=False, allow_null=True, default=None)
 
-    @extend_schema(summary="Browse the prediction history (newest first, cursor pages)",
-                   parameters=[FilterSerializer], responses={200: PredictionRecordSerializer(many=True)})
-    def get(self, request: Request) -> Response:
-        filters = self.FilterSerializer(data=request.query_params)
+    @extend_schema(summary="Browse the prediction history (newest first, cursor pages)", parameters=[FilterSerializer])
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        filters = self.FilterSerializer(data=self.request.query_params)
         filters.is_valid(raise_exception=True)
-        queryset = selectors.prediction_list(filters=filters.validated_data).select_related(
-            "user", "reviewed_by", "batch")
-        paginator = HistoryPagination()
-        page = paginator.paginate_queryset(queryset, request, view=self)
-        return paginator.get_paginated_response(PredictionRecordSerializer(page, many=True).data)
+        return selectors.prediction_list(filters=filters.validated_data).select_related("user", "reviewed_by",
+                                                                                        "batch")
 
 
 class PredictionDetailApi(APIView):

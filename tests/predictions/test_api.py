@@ -41,7 +41,7 @@ def test_it_lists_the_models(api_client):
 def test_it_describes_one_model_with_its_feature_schema(api_client):
     body = api_client.get("/api/models/diamonds/").json()
     assert body["versions"][0]["version"] == "1" and body["versions"][0]["default"] is True
-    assert body["input_schema"]["properties"]["cut"]["enum"][-1] == "Ideal"
+    assert body["input_schema"]["oneOf"][0]["properties"]["cut"]["enum"][-1] == "Ideal"
     assert [f["name"] for f in body["features"]["features"]][:2] == ["carat", "cut"]
     assert body["example"]["x"] == 5.7
 
@@ -90,14 +90,25 @@ def test_every_response_carries_a_request_id(client):
 
 
 def test_an_array_is_scored_as_a_batch(api_client):
-    response = post(api_client, "/api/models/diamonds/predict", [DIAMOND, DIAMOND | {"color": "Z"}])
+    response = post(api_client, "/api/models/diamonds/predict", [DIAMOND, DIAMOND | {"carat": 1.5}])
     assert response.status_code == 201
     body = response.json()
-    assert (body["count"], body["ok"], body["rejected"]) == (2, 1, 1)
-    ok, bad = body["predictions"]
-    assert ok["status"] == "ok" and ok["prediction"] > 0 and ok["index"] == 0
-    assert bad["status"] == "rejected" and "color" in bad["error"]["fields"]
-    assert Prediction.objects.filter(batch_id=body["batch_id"]).count() == 2
+    assert (body["count"], body["ok"], body["rejected"]) == (2, 2, 0)
+    small, large = body["predictions"]
+    assert small["status"] == "ok" and small["index"] == 0 and large["index"] == 1
+    assert 0 < small["prediction"] < large["prediction"]
+    assert Prediction.objects.filter(batch_id=body["batch_id"], status="ok").count() == 2
+
+
+def test_one_invalid_row_refuses_the_whole_batch_and_every_row_is_recorded(api_client):
+    response = post(api_client, "/api/models/diamonds/predict", [DIAMOND, DIAMOND | {"color": "Z"}, "junk"])
+    body = assert_error(response, 400, "invalid")
+    assert set(body["error"]["fields"]) == {"1.color", "2.non_field_errors"}
+    assert "2 of 3 rows are invalid" in body["error"]["message"]
+    rows = list(Prediction.objects.order_by("pk"))
+    assert [r.status for r in rows] == ["rejected"] * 3
+    assert rows[0].error["code"] == "batch_rejected" and rows[0].outputs is None
+    assert rows[0].batch.rows_rejected == 3
 
 
 def test_a_version_can_be_chosen_and_an_unknown_one_is_404(api_client):
@@ -282,7 +293,8 @@ def test_the_schema_documents_one_typed_predict_path_per_model(client):
     assert "/api/models/{name}/predict" not in schema["paths"]
     iris = schema["paths"]["/api/models/iris/predict"]["post"]
     assert iris["requestBody"]["content"]["application/json"]["examples"]["single"]["value"] == IRIS_VIRGINICA
-    assert schema["components"]["schemas"]["DiamondsInput"]["properties"]["clarity"]["enum"][0] == "I1"
+    variants = schema["components"]["schemas"]["DiamondsInput"]["oneOf"]
+    assert variants[1]["properties"]["clarity"]["enum"][0] == "I1"
     assert {"/predict", "/api/predict"} <= set(schema["paths"])
     assert "503" in iris["responses"] and "413" in iris["responses"]
 
