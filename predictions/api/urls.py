@@ -1,7 +1,9 @@
 """Routes under /api/ (DESIGN.md "HTTP contract")."""
 
+from csp.constants import UNSAFE_INLINE
+from csp.decorators import csp_update
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from predictions.api import views
 
@@ -13,5 +15,8 @@ urlpatterns = [
     path("predictions/<int:pk>/", views.PredictionDetailApi.as_view(), name="api-prediction"),
     path("predictions/<int:pk>/feedback", views.FeedbackApi.as_view(), name="api-feedback"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # The split view serves Swagger UI's start-up code as a separate script, so the docs work under the CSP's
+    # script-src 'self'; Swagger UI still injects <style> elements, so only this page allows inline styles.
+    path("docs/", csp_update({"style-src": [UNSAFE_INLINE]})(SpectacularSwaggerSplitView.as_view(
+        url_name="api-schema")), name="api-docs"),
 ]
