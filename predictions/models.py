@@ -95,6 +95,9 @@ class Prediction(models.Model):
     def __str__(self) -> str:
         return f"{self.model_name} v{self.model_version} {self.status} ({self.request_id})"
 
+    # Set by the service when a retried request (same X-Request-ID) is answered from its recorded row.
+    replayed = False
+
     @property
     def reviewed(self) -> bool:
         return self.reviewed_at is not None

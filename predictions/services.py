@@ -50,7 +50,12 @@ def prediction_create(
     version: str | None = None,
 ) -> Prediction:
     """Score one input and record it. Raises InvalidInput, ModelNotFound, ModelUnavailable, ScoringError (each
-    after recording a row) or HistoryUnavailable / DuplicateRequestId (nothing recorded)."""
+    after recording a row) or HistoryUnavailable / DuplicateRequestId (nothing recorded).
+
+    A retry carrying the X-Request-ID of a prediction already recorded with the same model, channel and inputs gets
+    that recorded prediction back (``row.replayed`` is True) instead of a second row: a client that lost the answer
+    to a timeout or a dropped connection can safely ask again.
+    """
     request_id = origin.request_id or uuid.uuid4()
     row = Prediction(request_id=request_id, model_name=str(model_name)[:64], model_version=str(version or "")[:16],
                      **origin.row_fields())
@@ -71,9 +76,26 @@ def prediction_create(
     row.status = Status.OK
     row.inputs = clean
     row.outputs = result
+    try:
+        _save([row])
+    except DuplicateRequestId:
+        replay = _replay(row)
+        if replay is None:
+            raise
+        return replay
     _observe(row)
-    _save([row])
     return row
+
+
+def _replay(row: Prediction) -> Prediction | None:
+    existing = Prediction.objects.filter(request_id=row.request_id).first()
+    same = (existing is not None and existing.status == Status.OK and existing.model_name == row.model_name
+            and existing.model_version == row.model_version and existing.channel == row.channel
+            and existing.inputs == row.inputs)
+    if not same:
+        return None
+    existing.replayed = True
+    return existing
 
 
 def prediction_reject(

@@ -165,6 +165,11 @@ def _predict_operation(spec: ml.ModelSpec, template: dict[str, Any]) -> dict[str
                 {"$ref": f"#/components/schemas/{title}Batch"},
             ]}}},
         },
+        "200": {
+            "description": "A retry (same X-Request-ID, same input) of a prediction already recorded: its answer "
+                         "again, header Idempotent-Replayed: true.",
+            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{title}Prediction"}}},
+        },
         **_error_responses(["400", "401", "403", "404", "409", "413", "415", "429", "500", "503"]),
     }
     return operation

@@ -123,6 +123,8 @@ class PredictApi(APIView):
                                                        partial=False)
             return Response(batch_payload(outcome), status=status.HTTP_201_CREATED)
         row = services.prediction_create(model_name=name, inputs=data, origin=origin, version=version)
+        if row.replayed:  # a retry of a request already answered: the same answer, not a second prediction
+            return Response(prediction_payload(row), status=status.HTTP_200_OK, headers={"Idempotent-Replayed": "true"})
         return Response(prediction_payload(row), status=status.HTTP_201_CREATED)
 
 

@@ -77,11 +77,25 @@ def test_a_valid_incoming_request_id_is_kept_and_a_bad_one_replaced(api_client):
     assert Prediction.objects.filter(request_id=mine).exists()
 
 
-def test_a_reused_request_id_is_a_conflict(api_client):
+def test_a_retry_with_the_same_request_id_gets_the_recorded_answer_again(api_client):
+    mine = str(uuid.uuid4())
+    first = post(api_client, "/api/models/iris/predict", IRIS_VIRGINICA, HTTP_X_REQUEST_ID=mine)
+    again = post(api_client, "/api/models/iris/predict", IRIS_VIRGINICA, HTTP_X_REQUEST_ID=mine)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()
+    assert Prediction.objects.count() == 1
+
+
+def test_a_reused_request_id_with_another_input_is_a_conflict(api_client):
     mine = str(uuid.uuid4())
     post(api_client, "/api/models/iris/predict", IRIS_VIRGINICA, HTTP_X_REQUEST_ID=mine)
-    assert_error(post(api_client, "/api/models/iris/predict", IRIS_VIRGINICA, HTTP_X_REQUEST_ID=mine), 409,
+    other = IRIS_VIRGINICA | {"sepal_length": 6.0}
+    assert_error(post(api_client, "/api/models/iris/predict", other, HTTP_X_REQUEST_ID=mine), 409,
                  "duplicate_request_id")
+    assert_error(post(api_client, "/api/models/diamonds/predict", DIAMOND, HTTP_X_REQUEST_ID=mine), 409,
+                 "duplicate_request_id")
+    assert Prediction.objects.count() == 1
 
 
 def test_every_response_carries_a_request_id(client):

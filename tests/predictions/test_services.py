@@ -96,12 +96,17 @@ def test_it_records_a_model_failure_as_an_error(tmp_path, settings):
     assert row.inputs == IRIS_VIRGINICA and row.outputs is None
 
 
-def test_a_reused_request_id_is_refused_and_the_first_row_kept():
+def test_a_reused_request_id_is_replayed_for_the_same_input_and_refused_otherwise():
     request_id = uuid.uuid4()
     origin = services.Origin(channel=Channel.API, request_id=request_id)
-    services.prediction_create(model_name="iris", inputs=IRIS_VIRGINICA, origin=origin)
+    first = services.prediction_create(model_name="iris", inputs=IRIS_VIRGINICA, origin=origin)
+    again = services.prediction_create(model_name="iris", inputs=IRIS_VIRGINICA, origin=origin)
+    assert again.replayed and again.pk == first.pk and again.outputs == first.outputs
     with pytest.raises(DuplicateRequestId):
-        services.prediction_create(model_name="iris", inputs=IRIS_VIRGINICA, origin=origin)
+        services.prediction_create(model_name="iris", inputs=IRIS_VIRGINICA | {"petal_width": 0.2}, origin=origin)
+    with pytest.raises(DuplicateRequestId):
+        services.prediction_create(model_name="iris", inputs=IRIS_VIRGINICA,
+                                   origin=services.Origin(channel=Channel.FORM, request_id=request_id))
     assert Prediction.objects.count() == 1
 
 
