@@ -183,6 +183,10 @@ BATCH_UPLOAD_MAX_ROWS = env_int("BATCH_UPLOAD_MAX_ROWS", 100_000, minimum=1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440, minimum=1024)
 FILE_UPLOAD_MAX_SIZE = env_int("FILE_UPLOAD_MAX_SIZE", 20 * 1024 * 1024, minimum=1024)
 
+# Reverse proxies in front of gunicorn that append to X-Forwarded-For (nginx, a load balancer: 1 each). The client
+# address recorded in the history and used for per-IP throttling is read from that header only when this is set.
+TRUSTED_PROXY_COUNT = env_int("DJANGO_TRUSTED_PROXY_COUNT", 0, minimum=0)
+
 # --- REST API ---------------------------------------------------------------------------------------------------------
 PREDICT_ALLOW_ANONYMOUS = env_bool("PREDICT_ALLOW_ANONYMOUS", True)
 # Per client (user or IP) rate of predict calls, DRF syntax ("20/second", "600/minute"); "off" disables throttling.
@@ -202,6 +206,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "predictions.api.exceptions.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,  # 0: throttle by REMOTE_ADDR, never by a client-supplied header
 }
 
 SPECTACULAR_SETTINGS = {

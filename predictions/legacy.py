@@ -21,6 +21,7 @@ from predictions import services
 from predictions.api.errors import domain_error_response, error_response
 from predictions.api.parsers import loads_strict, read_bounded
 from predictions.errors import InvalidInput
+from predictions.http import origin_for
 from predictions.models import Channel
 from predictions.services import Origin
 
@@ -29,8 +30,7 @@ DIAMONDS = ml.get_spec("diamonds")
 
 
 def _origin(request: HttpRequest) -> Origin:
-    # Legacy clients are anonymous by design: no session user is attached, so CSRF has nothing to protect.
-    return Origin(channel=Channel.LEGACY, request_id=request.request_id, client_ip=request.META.get("REMOTE_ADDR"))
+    return origin_for(request, Channel.LEGACY, anonymous=True)
 
 
 @csrf_exempt

@@ -22,7 +22,7 @@ from ml import InvalidInput, LoadedModel, ModelNotFound, ModelUnavailable, Scori
 from predictions import metrics
 from predictions.errors import BatchTooLarge, DuplicateRequestId, HistoryUnavailable
 from predictions.models import Channel, Prediction, PredictionBatch, Status
-from predictions.payloads import storable
+from predictions.payloads import clean_text, storable
 from predictions.registry import get_registry
 
 log = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ def prediction_create(
     to a timeout or a dropped connection can safely ask again.
     """
     request_id = origin.request_id or uuid.uuid4()
-    row = Prediction(request_id=request_id, model_name=str(model_name)[:64], model_version=str(version or "")[:16],
+    row = Prediction(request_id=request_id, model_name=_label(model_name, 64), model_version=_label(version, 16),
                      **origin.row_fields())
     try:
         model = get_registry().get(model_name, version)
@@ -108,8 +108,8 @@ def prediction_reject(
             version = get_registry().default_version(model_name)
         except ModelNotFound:
             version = None
-    row = Prediction(request_id=origin.request_id or uuid.uuid4(), model_name=str(model_name)[:64],
-                     model_version=str(version or "")[:16], **origin.row_fields())
+    row = Prediction(request_id=origin.request_id or uuid.uuid4(), model_name=_label(model_name, 64),
+                     model_version=_label(version, 16), **origin.row_fields())
     _refuse(row, raw, error)
 
 
@@ -138,8 +138,8 @@ def prediction_batch_create(
     limit = max_rows or settings.PREDICT_MAX_BATCH_ROWS
     request_id = origin.request_id or uuid.uuid4()
     if len(rows) > limit or len(rows) == 0:
-        whole = Prediction(request_id=request_id, model_name=str(model_name)[:64],
-                           model_version=str(version or "")[:16], **origin.row_fields())
+        whole = Prediction(request_id=request_id, model_name=_label(model_name, 64),
+                           model_version=_label(version, 16), **origin.row_fields())
         if len(rows) == 0:
             exc: Exception = InvalidInput("The batch is empty.",
                                           fields={"non_field_errors": ["Send at least one row."]})
@@ -150,8 +150,8 @@ def prediction_batch_create(
     try:
         model = get_registry().get(model_name, version)
     except (ModelNotFound, ModelUnavailable) as exc:
-        whole = Prediction(request_id=request_id, model_name=str(model_name)[:64],
-                           model_version=str(version or "")[:16], **origin.row_fields())
+        whole = Prediction(request_id=request_id, model_name=_label(model_name, 64),
+                           model_version=_label(version, 16), **origin.row_fields())
         _refuse(whole, {"rows": len(rows), "first": rows[0]}, exc)
         raise
     batch = PredictionBatch(request_id=request_id, model_name=model.name, model_version=model.version,
@@ -236,6 +236,11 @@ def _refuse(row: Prediction, raw: Any, exc: Exception) -> None:
     row.error = _error_body(exc)
     _observe(row)
     _save([row])
+
+
+def _label(value: Any, length: int) -> str:
+    """A model name or version from the URL, storable as text: Postgres refuses NUL characters."""
+    return clean_text(str(value or ""))[:length]
 
 
 def _raw_inputs(raw: Any) -> Any:

@@ -316,3 +316,18 @@ def test_the_schema_documents_one_typed_predict_path_per_model(client):
 def test_the_docs_page_is_served_without_a_cdn(client):
     html = client.get("/api/docs/").content.decode()
     assert "swagger-ui" in html and "cdn.jsdelivr.net" not in html and "unpkg.com" not in html
+
+
+@pytest.mark.parametrize("path", ["/api/models/iris/predict?version=%00%00", "/api/models/ir%00is/predict"])
+def test_nul_characters_in_the_url_are_a_404_not_a_storage_failure(api_client, path):
+    assert_error(post(api_client, path, IRIS_VIRGINICA), 404, "not_found")
+    assert Prediction.objects.get().status == Status.REJECTED
+
+
+def test_the_client_address_is_recorded_and_read_behind_a_trusted_proxy(api_client, settings):
+    post(api_client, "/api/models/iris/predict", IRIS_VIRGINICA, REMOTE_ADDR="10.0.0.5",
+         HTTP_X_FORWARDED_FOR="203.0.113.9")
+    settings.TRUSTED_PROXY_COUNT = 1
+    post(api_client, "/api/models/iris/predict", IRIS_VIRGINICA, REMOTE_ADDR="10.0.0.5",
+         HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.9")  # the left entry is whatever the client claimed
+    assert list(Prediction.objects.order_by("pk").values_list("client_ip", flat=True)) == ["10.0.0.5", "203.0.113.9"]
