@@ -22,6 +22,7 @@ import sklearn
 
 from ml import artifacts
 from ml.errors import ArtifactRefused, ModelNotFound, ModelUnavailable, ScoringError
+from ml.fastpath import Scorer, compile_scorer
 from ml.specs import SPECS, ModelSpec, get_spec
 
 log = logging.getLogger(__name__)
@@ -36,10 +37,22 @@ class LoadedModel:
     load_seconds: float = 0.0
     _names: tuple[str, ...] = field(init=False, repr=False)
     _dtype: type = field(init=False, repr=False)
+    _lean: Scorer | None = field(init=False, repr=False, default=None)
+    _classes: list[int] = field(init=False, repr=False, default_factory=list)
+    _labels: list[str] = field(init=False, repr=False, default_factory=list)
 
     def __post_init__(self) -> None:
         self._names = self.spec.schema.names
         self._dtype = object if any(f.kind == "category" for f in self.spec.schema.features) else float
+        self._lean = compile_scorer(self.estimator, self.spec.schema, classifier=self.spec.is_classifier)
+        if self.spec.is_classifier and hasattr(self.estimator, "classes_"):
+            self._classes = [int(c) for c in self.estimator.classes_]
+            self._labels = [self.spec.labels[c] for c in self._classes]
+
+    @property
+    def lean(self) -> bool:
+        """Whether rows are scored by the verified lean path (ml.fastpath) rather than scikit-learn's predict."""
+        return self._lean is not None
 
     @property
     def name(self) -> str:
@@ -52,21 +65,22 @@ class LoadedModel:
             return []
         X = np.array([[row[name] for name in self._names] for row in rows], dtype=self._dtype)
         try:
-            # Inputs were validated against the schema, so scikit-learn's own finiteness scan is redundant.
-            with sklearn.config_context(assume_finite=True):
-                if self.spec.is_classifier:
-                    return self._classify(X)
-                values = self.estimator.predict(X)
+            if self._lean is not None:
+                scores = self._lean(X)
+            else:
+                # Inputs were validated against the schema, so scikit-learn's own finiteness scan is redundant.
+                with sklearn.config_context(assume_finite=True):
+                    scores = (self.estimator.predict_proba if self.spec.is_classifier else self.estimator.predict)(X)
         except Exception as exc:
             raise ScoringError(f"{self.name} v{self.version} failed to score: {type(exc).__name__}: {exc}") from exc
-        if not np.all(np.isfinite(values)):
+        if not np.all(np.isfinite(scores)):
             raise ScoringError(f"{self.name} v{self.version} returned a non-finite value.")
-        return [{"prediction": float(value)} for value in values]
+        if self.spec.is_classifier:
+            return self._classify(scores)
+        return [{"prediction": float(value)} for value in scores]
 
-    def _classify(self, X: np.ndarray) -> list[dict[str, Any]]:
-        probabilities = self.estimator.predict_proba(X)
-        classes = [int(c) for c in self.estimator.classes_]
-        labels = [self.spec.labels[c] for c in classes]
+    def _classify(self, probabilities: np.ndarray) -> list[dict[str, Any]]:
+        classes, labels = self._classes, self._labels
         results = []
         for row in probabilities:
             best = int(row.argmax())
