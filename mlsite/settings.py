@@ -62,7 +62,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "predictions.middleware.ContentSecurityPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "mlsite.urls"
@@ -92,6 +92,11 @@ if _db["ENGINE"] == "django.db.backends.postgresql":
     _db["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 600, minimum=0)
     _db["CONN_HEALTH_CHECKS"] = True
     _db.setdefault("OPTIONS", {}).setdefault("connect_timeout", env_int("DB_CONNECT_TIMEOUT", 5, minimum=1))
+    if env_bool("DB_PREPARED_STATEMENTS", True):
+        # Server-side parameter binding lets psycopg prepare the statements a worker repeats (the history INSERT
+        # above all) after a few executions: Postgres then skips parsing and planning them. Turn it off behind a
+        # transaction-pooling PgBouncer, which cannot keep prepared statements per client.
+        _db["OPTIONS"].update({"server_side_binding": True, "prepare_threshold": 5})
 elif _db["ENGINE"] == "django.db.backends.sqlite3":
     if _db["NAME"] not in ("", ":memory:"):
         Path(_db["NAME"]).parent.mkdir(parents=True, exist_ok=True)

@@ -1,8 +1,11 @@
-"""Request ids: every request gets one (a valid incoming X-Request-ID is kept), every response carries it."""
+"""Request ids on every request and response; the Content-Security-Policy on pages."""
 
 from __future__ import annotations
 
 import uuid
+
+from csp.middleware import CSPMiddleware
+from django.conf import settings
 
 HEADER = "HTTP_X_REQUEST_ID"
 
@@ -25,3 +28,25 @@ class RequestIdMiddleware:
         response = self.get_response(request)
         response["X-Request-ID"] = str(request.request_id)
         return response
+
+
+class ContentSecurityPolicyMiddleware(CSPMiddleware):
+    """django-csp's middleware, minus its work on responses it will not touch.
+
+    django-csp builds the whole policy string for every response and only then checks EXCLUDE_URL_PREFIXES; on the
+    JSON endpoints, which are excluded, that was a measurable share of a prediction's time.
+    """
+
+    def __init__(self, get_response):
+        super().__init__(get_response)
+        self.excluded = tuple(settings.CONTENT_SECURITY_POLICY.get("EXCLUDE_URL_PREFIXES", ()))
+
+    def process_request(self, request):
+        if request.path_info.startswith(self.excluded):
+            return None
+        return super().process_request(request)
+
+    def process_response(self, request, response):
+        if request.path_info.startswith(self.excluded):
+            return response
+        return super().process_response(request, response)
