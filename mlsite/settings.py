@@ -54,6 +54,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "predictions.middleware.RequestIdMiddleware",
+    "predictions.middleware.DatabaseErrorMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -87,10 +88,11 @@ TEMPLATES = [
 DATABASES = {"default": env_database("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
 _db = DATABASES["default"]
 if _db["ENGINE"] == "django.db.backends.postgresql":
+    _db["ENGINE"] = "mlsite.db.postgresql"  # Django's backend with cheaper health checks (see its docstring)
     # Persistent connections save a TCP + auth round trip per request; health checks make a connection that the
     # server dropped get replaced at the next request instead of failing it.
     _db["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 600, minimum=0)
-    _db["CONN_HEALTH_CHECKS"] = True
+    _db["CONN_HEALTH_CHECKS"] = env_bool("DB_CONN_HEALTH_CHECKS", True)
     _db.setdefault("OPTIONS", {}).setdefault("connect_timeout", env_int("DB_CONNECT_TIMEOUT", 5, minimum=1))
     if env_bool("DB_PREPARED_STATEMENTS", True):
         # Server-side parameter binding lets psycopg prepare the statements a worker repeats (the history INSERT

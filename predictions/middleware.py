@@ -6,6 +6,7 @@ import uuid
 
 from csp.middleware import CSPMiddleware
 from django.conf import settings
+from django.db import InterfaceError, OperationalError, connection
 
 HEADER = "HTTP_X_REQUEST_ID"
 
@@ -50,3 +51,23 @@ class ContentSecurityPolicyMiddleware(CSPMiddleware):
         if request.path_info.startswith(self.excluded):
             return response
         return super().process_response(request, response)
+
+
+class DatabaseErrorMiddleware:
+    """A view that hits a broken database connection answers 503 + Retry-After, not a 500, and the connection is
+    dropped so that the next request opens a fresh one (admin pages, history, anything without its own handling)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, OperationalError | InterfaceError):
+            return None
+        from predictions.views import service_unavailable
+
+        if not connection.in_atomic_block:
+            connection.close_if_unusable_or_obsolete()
+        return service_unavailable(request)

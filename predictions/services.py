@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, Error, IntegrityError, connection, transaction
+from django.db import DatabaseError, Error, IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from ml import InvalidInput, LoadedModel, ModelNotFound, ModelUnavailable, ScoringError, get_spec
@@ -288,7 +288,15 @@ def _save(rows: list[Prediction], *, batch: PredictionBatch | None = None) -> bo
             # One INSERT is atomic on its own and, in autocommit mode, committed when it returns: no BEGIN/COMMIT
             # round trips (a third of the database time of a single prediction). Inside a caller's transaction the
             # savepoint below keeps a failed insert from breaking that transaction.
-            _insert_one(rows[0])
+            try:
+                _insert_one(rows[0])
+            except (OperationalError, InterfaceError):
+                # Most likely a connection the server dropped while it sat idle (its health check is skipped when
+                # it was used a moment ago, see mlsite/db/postgresql): replace it and try once more. Even if the
+                # first attempt was committed after all, the retry is safe: the request id is unique, so it comes
+                # back as a duplicate and the recorded answer is replayed.
+                connection.close()
+                _insert_one(rows[0])
             return True
         with transaction.atomic():
             if batch is not None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -28,10 +30,11 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 # --- error pages: JSON for API clients, the site's layout for people ------------------------------------------------
-def _error(request: HttpRequest, status: int, code: str, title: str, message: str) -> HttpResponse:
+def _error(request: HttpRequest, status: int, code: str, title: str, message: str, **context) -> HttpResponse:
     if wants_json(request):
         return error_response(request, status, code, message)
-    return render(request, "error.html", {"status": status, "title": title, "message": message}, status=status)
+    return render(request, "error.html", {"status": status, "title": title, "message": message, **context},
+                  status=status)
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
@@ -51,6 +54,15 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     return _error(request, 404, "not_found", "Page not found",
                   "There is nothing at this address. Check the link, or start again from the home page.")
+
+
+def service_unavailable(request: HttpRequest) -> HttpResponse:
+    # The layout asks who is logged in, which needs the database: render it for nobody instead.
+    response = _error(request, 503, "database_unavailable", "Temporarily unavailable",
+                      "The database is not reachable right now. Please try again in a few seconds.",
+                      user=AnonymousUser())
+    response["Retry-After"] = str(settings.HISTORY_RETRY_AFTER)
+    return response
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

@@ -44,7 +44,7 @@ def is_postgres() -> bool:
 
 
 def pytest_collection_modifyitems(config, items):
-    if django_settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    if django_settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
         return
     skip = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL=postgres://… (make test in CI does)")
     for item in items:

@@ -40,7 +40,7 @@ def test_database_url_switches_to_postgres_with_persistent_checked_connections()
     db = "settings.DATABASES['default']"
     url = "postgres://mlsite:secret@db.internal:5433/history"
     assert settings_value(f"{db}['ENGINE'], {db}['HOST'], {db}['PORT'], {db}['NAME']", DATABASE_URL=url) == (
-        "django.db.backends.postgresql db.internal 5433 history")
+        "mlsite.db.postgresql db.internal 5433 history")
     assert settings_value(f"{db}['CONN_MAX_AGE'] > 0 and {db}['CONN_HEALTH_CHECKS']", DATABASE_URL=url) == "True"
 
 

@@ -120,3 +120,24 @@ def test_best_effort_mode_answers_and_counts_the_lost_row(api_client, settings):
     assert recorded([request_id]) == set()
     kept, response = predict(api_client)
     assert response.status_code == 201 and recorded([kept]) == {kept}
+
+
+def test_a_connection_the_server_dropped_is_replaced_without_failing_the_prediction(api_client):
+    ok, response = predict(api_client)
+    assert response.status_code == 201
+    connection.ensure_connection()
+    assert terminate_backends() >= 1  # e.g. a database restart or an idle-connection reaper
+    again, response = predict(api_client)
+    assert response.status_code == 201, response.content
+    assert recorded([ok, again]) == {ok, again}
+
+
+def test_other_pages_answer_503_not_500_while_the_database_is_down(staff_client):
+    with database_down():
+        response = staff_client.get("/admin/auth/user/")
+        assert response.status_code == 503 and response["Retry-After"].isdigit()
+        assert b"not reachable" in response.content
+        api = staff_client.get("/api/predictions/")
+        assert api.status_code == 503 and api.json()["error"]["code"] in ("history_unavailable",
+                                                                          "database_unavailable")
+    assert staff_client.get("/admin/").status_code == 200
