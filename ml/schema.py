@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from ml.errors import InvalidInput
@@ -135,7 +136,7 @@ class Derivation:
     target: str
     sources: tuple[NumberFeature, ...]
 
-    @property
+    @cached_property
     def source_names(self) -> tuple[str, ...]:
         return tuple(source.name for source in self.sources)
 

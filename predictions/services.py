@@ -19,7 +19,7 @@ from django.db import DatabaseError, Error, IntegrityError, InterfaceError, Oper
 from django.utils import timezone
 
 from ml import InvalidInput, LoadedModel, ModelNotFound, ModelUnavailable, ScoringError, get_spec
-from predictions import metrics
+from predictions import history, metrics
 from predictions.errors import BatchTooLarge, DuplicateRequestId, HistoryUnavailable
 from predictions.models import Channel, Prediction, PredictionBatch, Status
 from predictions.payloads import clean_text, storable
@@ -289,14 +289,14 @@ def _save(rows: list[Prediction], *, batch: PredictionBatch | None = None) -> bo
             # round trips (a third of the database time of a single prediction). Inside a caller's transaction the
             # savepoint below keeps a failed insert from breaking that transaction.
             try:
-                _insert_one(rows[0])
+                history.insert_one(rows[0])
             except (OperationalError, InterfaceError):
                 # Most likely a connection the server dropped while it sat idle (its health check is skipped when
                 # it was used a moment ago, see mlsite/db/postgresql): replace it and try once more. Even if the
                 # first attempt was committed after all, the retry is safe: the request id is unique, so it comes
                 # back as a duplicate and the recorded answer is replayed.
                 connection.close()
-                _insert_one(rows[0])
+                history.insert_one(rows[0])
             return True
         with transaction.atomic():
             if batch is not None:
@@ -306,7 +306,7 @@ def _save(rows: list[Prediction], *, batch: PredictionBatch | None = None) -> bo
             else:
                 for row in rows:
                     row.batch = batch  # re-assign so batch_id picks up the fresh primary key
-                Prediction.objects.bulk_create(rows, batch_size=2000)
+                history.insert_many(rows)
         return True
     except IntegrityError as exc:
         if _is_duplicate_request_id(exc):
@@ -316,33 +316,6 @@ def _save(rows: list[Prediction], *, batch: PredictionBatch | None = None) -> bo
         raise  # any other constraint violation is a bug of ours, not an outage: let it be seen
     except (DatabaseError, Error) as exc:
         return _lost(rows, exc)
-
-
-_INSERT_FIELDS = [field for field in Prediction._meta.concrete_fields if not field.primary_key]
-_insert_sql: dict[str, str] = {}
-
-
-def _insert_one(row: Prediction) -> None:
-    """``row.save(force_insert=True)`` without the ORM's per-call SQL compilation, the largest CPU cost left in a
-    single prediction's insert (~80 µs of a ~1 ms request). The statement is built once per database from the
-    model's fields, and every value goes through its field's own get_db_prep_save, exactly as save() sends it."""
-    if not connection.features.can_return_columns_from_insert:
-        row.save(force_insert=True)
-        return
-    sql = _insert_sql.get(connection.alias)
-    if sql is None:
-        quote = connection.ops.quote_name
-        columns = ", ".join(quote(field.column) for field in _INSERT_FIELDS)
-        sql = _insert_sql[connection.alias] = (
-            f"INSERT INTO {quote(Prediction._meta.db_table)} ({columns}) "
-            f"VALUES ({', '.join(['%s'] * len(_INSERT_FIELDS))}) RETURNING {quote(Prediction._meta.pk.column)}"
-        )
-    values = [field.get_db_prep_save(field.pre_save(row, True), connection) for field in _INSERT_FIELDS]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, values)
-        row.pk = cursor.fetchone()[0]
-    row._state.adding = False
-    row._state.db = connection.alias
 
 
 def _lost(rows: list[Prediction], exc: Exception) -> bool:
