@@ -35,3 +35,4 @@ def origin_for(request: HttpRequest, channel: str, *, anonymous: bool = False) -
         user=None if anonymous else getattr(request, "user", None),
         client_ip=client_ip(request),
     )
+

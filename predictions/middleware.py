@@ -8,6 +8,8 @@ from csp.middleware import CSPMiddleware
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection
 
+from predictions.paths import PathSet
+
 HEADER = "HTTP_X_REQUEST_ID"
 
 
@@ -40,15 +42,15 @@ class ContentSecurityPolicyMiddleware(CSPMiddleware):
 
     def __init__(self, get_response):
         super().__init__(get_response)
-        self.excluded = tuple(settings.CONTENT_SECURITY_POLICY.get("EXCLUDE_URL_PREFIXES", ()))
+        self.excluded = PathSet(settings.CONTENT_SECURITY_POLICY.get("EXCLUDE_URL_PREFIXES", ()))
 
     def process_request(self, request):
-        if request.path_info.startswith(self.excluded):
+        if request.path_info in self.excluded:
             return None
         return super().process_request(request)
 
     def process_response(self, request, response):
-        if request.path_info.startswith(self.excluded):
+        if request.path_info in self.excluded:
             return response
         return super().process_response(request, response)
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 import ml
 from ml import ModelNotFound, ModelSpec
@@ -124,3 +124,57 @@ def batch_get_by_request_id(*, request_id: uuid.UUID | str) -> PredictionBatch |
     except ValueError:
         return None
     return PredictionBatch.objects.filter(request_id=key).first()
+
+
+@dataclass(frozen=True)
+class HistoryCursor:
+    """Position after the last row of a history page: (created_at, id), written "<iso time>_<id>" in links."""
+
+    created_at: datetime
+    pk: int
+
+    @classmethod
+    def of(cls, row: Prediction) -> HistoryCursor:
+        return cls(row.created_at, row.pk)
+
+    @classmethod
+    def parse(cls, text: str | None) -> HistoryCursor | None:
+        if not text or "_" not in text:
+            return None
+        stamp, _, pk = text.rpartition("_")
+        try:
+            created_at = datetime.fromisoformat(stamp)
+            number = int(pk)
+        except ValueError:
+            return None
+        if created_at.tzinfo is None:
+            return None
+        return cls(created_at, number)
+
+    def __str__(self) -> str:
+        return f"{self.created_at.isoformat()}_{self.pk}"
+
+
+def prediction_page(*, filters: dict[str, Any], after: HistoryCursor | None, size: int) -> QuerySet[Prediction]:
+    """One page of prediction_list by keyset: rows strictly older than ``after`` in (created_at, id) order. Served
+    by the prediction_newest / prediction_model_newest indexes at any depth, with no OFFSET and no COUNT."""
+    qs = prediction_list(filters=filters)
+    if after is not None:
+        qs = qs.filter(Q(created_at__lt=after.created_at) | Q(created_at=after.created_at, pk__lt=after.pk))
+    return qs.select_related("user")[:size]
+
+
+def batch_rows(*, batch: PredictionBatch) -> QuerySet[Prediction]:
+    """A batch's rows in file order (ids are drawn in input order when the batch is inserted)."""
+    return Prediction.objects.filter(batch=batch).order_by("id")
+
+
+def batch_problem_rows(*, batch: PredictionBatch, limit: int) -> list[tuple[int, Prediction]]:
+    """The first ``limit`` rows of a batch that were not scored, each with its 1-based position in the file."""
+    problems = list(batch_rows(batch=batch).exclude(status="ok").only("id", "status", "error")[:limit])
+    if not problems:
+        return []
+    # Ids grow in file order but need not be consecutive (other writers draw from the same sequence).
+    ids = batch_rows(batch=batch).values_list("id", flat=True)
+    positions = {pk: index for index, pk in enumerate(ids.iterator(chunk_size=10_000), start=1)}
+    return [(positions[row.pk], row) for row in problems]

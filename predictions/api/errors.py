@@ -19,10 +19,11 @@ from predictions.errors import (
     ModelUnavailable,
     ScoringError,
 )
+from predictions.paths import PathSet
 
 log = logging.getLogger(__name__)
 
-JSON_PREFIXES = ("/api/", "/predict", "/v2", "/mlflow/", "/healthz", "/readyz", "/metrics")
+JSON_PATHS = PathSet(("/api/", "/predict", "/v2", "/mlflow/", "/healthz", "/readyz", "/metrics"))
 
 # Domain error → (HTTP status, code)
 _DOMAIN: dict[type[Exception], tuple[int, str]] = {
@@ -59,7 +60,7 @@ def domain_error(exc: Exception) -> HttpError | None:
 
 
 def wants_json(request: HttpRequest) -> bool:
-    return request.path.startswith(JSON_PREFIXES) or "application/json" in request.headers.get("Accept", "")
+    return request.path in JSON_PATHS or "application/json" in request.headers.get("Accept", "")
 
 
 def error_body(request: Any, code: str, message: str, fields: dict | None = None) -> dict[str, Any]:

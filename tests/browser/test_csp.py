@@ -6,7 +6,7 @@ import pytest
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-PUBLIC_PAGES = ["/", "/api/docs/", "/admin/login/"]
+PUBLIC_PAGES = ["/", "/api/docs/", "/admin/login/", "/models/iris/", "/models/diamonds/", "/models/diamonds/batch/"]
 
 
 @pytest.mark.parametrize("path", PUBLIC_PAGES)
