@@ -1,4 +1,6 @@
 # mlsite — two commands on a fresh machine: `make run` and `make test` (see README.md).
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -49,8 +51,16 @@ lint: $(VENV)/.dev
 test: $(VENV)/.dev system-deps lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-bench: $(VENV)/.dev
-	$(PY) bench/run.py
+# Every benchmark in bench/, one after the other (about 8 minutes on 2 cores); outputs in bench/results/latest/.
+# Needs the local PostgreSQL (as CI has); bench/README.md quotes these figures.
+BENCH_OUT ?= bench/results/latest
+bench: $(VENV)/.dev system-deps
+	@mkdir -p $(BENCH_OUT)
+	$(PY) bench/run.py --out $(BENCH_OUT)/http 2>&1 | tee $(BENCH_OUT)/http.txt
+	$(PY) bench/ml_scoring.py 2>&1 | tee $(BENCH_OUT)/ml_scoring.txt
+	$(PY) bench/history.py 2>&1 | tee $(BENCH_OUT)/history.txt
+	$(PY) bench/rss_preload.py --workers 4 2>&1 | tee $(BENCH_OUT)/rss_preload.txt
+	$(PY) bench/explain_history.py 2>&1 | tee $(BENCH_OUT)/explain_history.txt
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
