@@ -229,6 +229,17 @@ def prediction_feedback_set(*, prediction: Prediction, actual: Any, note: str = 
     return prediction
 
 
+def predictions_mark_reviewed(*, queryset, reviewer: Any) -> int:
+    """Mark predictions as looked at by ``reviewer`` (now), keeping any actual outcome already given."""
+    try:
+        return queryset.filter(reviewed_at__isnull=True).update(
+            reviewed_by=reviewer if getattr(reviewer, "is_authenticated", False) else None,
+            reviewed_at=timezone.now())
+    except Error as exc:
+        _discard_broken_connection()
+        raise HistoryUnavailable("The history store is unavailable; nothing was marked.") from exc
+
+
 # --- recording ----------------------------------------------------------------------------------------------------
 def _refuse(row: Prediction, raw: Any, exc: Exception) -> None:
     row.status = Status.ERROR if isinstance(exc, ModelUnavailable | ScoringError) else Status.REJECTED
