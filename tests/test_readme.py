@@ -29,7 +29,8 @@ def curl_commands() -> list[str]:
 def test_the_readme_has_curl_examples_for_every_endpoint():
     text = "\n".join(curl_commands())
     for path in ("/api/models/iris/predict", "/api/models/diamonds/predict", "/api/models/", "/api/predictions/",
-                 "/feedback", "/predict ", "/api/predict?"):
+                 "/feedback", "/predict ", "/api/predict?", "/v2/models/iris/infer", "/v2/models/diamonds/infer",
+                 "/mlflow/iris/invocations", "/mlflow/diamonds/invocations"):
         assert path in text, f"README lacks a curl example for {path}"
 
 
