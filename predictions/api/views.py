@@ -141,7 +141,7 @@ class HistoryPagination(CursorPagination):
         raw = request.query_params.get(self.page_size_query_param, "")
         if raw == "":
             return self.page_size
-        if not raw.isdigit() or not 1 <= int(raw) <= self.max_page_size:
+        if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= self.max_page_size:
             raise ValidationError({"page_size": [f"Must be an integer from 1 to {self.max_page_size}."]})
         return int(raw)
 

@@ -262,7 +262,7 @@ def test_history_lists_newest_first_with_filters_and_cursor_pages(api_client, to
 
 
 @pytest.mark.parametrize("query", ["model=titanic", "status=maybe", "created_after=yesterday", "reviewed=perhaps",
-                                   "channel=fax"])
+                                   "channel=fax", "page_size=¹", "page_size=0", "page_size=٣"])
 def test_bad_filters_are_400(token_client, query):
     assert_error(token_client.get(f"/api/predictions/?{query}"), 400, "invalid")
 
