@@ -11,7 +11,6 @@ which has no percentile_cont.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -47,18 +46,6 @@ WINDOWS = {
     "7d": Window("7d", timedelta(days=7), "hour"),
     "30d": Window("30d", timedelta(days=30), "day"),
 }
-_SPAN = re.compile(r"^\s*(\d{1,5})\s*([mhdw])\s*$")
-_UNITS = {"m": timedelta(minutes=1), "h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
-
-
-def parse_span(text: str) -> timedelta:
-    """'30m', '24h', '7d', '2w' → timedelta; ValueError otherwise."""
-    match = _SPAN.match(text or "")
-    if not match or int(match.group(1)) == 0:
-        raise ValueError(f"{text!r} is not a duration like 30m, 24h, 7d or 2w.")
-    return int(match.group(1)) * _UNITS[match.group(2)]
-
-
 def _window_rows(model: str, start: datetime, end: datetime) -> QuerySet[Prediction]:
     return Prediction.objects.filter(model_name=model, created_at__gte=start, created_at__lt=end).order_by()
 

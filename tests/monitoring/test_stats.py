@@ -33,15 +33,6 @@ def predict(model: str, inputs: dict, **update) -> Prediction:
     return row
 
 
-def test_parse_span_reads_minutes_hours_days_and_weeks():
-    assert stats.parse_span("30m") == timedelta(minutes=30)
-    assert stats.parse_span("7d") == timedelta(days=7)
-    assert stats.parse_span("2w") == timedelta(days=14)
-    for bad in ("", "7", "0d", "-1h", "7y", "1e3d"):
-        with pytest.raises(ValueError):
-            stats.parse_span(bad)
-
-
 def test_volume_counts_each_status_in_its_hour_and_fills_empty_hours():
     now = timezone.now().replace(second=0, microsecond=0)
     for hours_ago, status in [(0, Status.OK), (0, Status.OK), (0, Status.REJECTED), (2, Status.OK), (2, Status.ERROR)]:
