@@ -89,3 +89,13 @@ def test_the_page_costs_a_fixed_number_of_queries(staff_client, django_assert_ma
         assert staff_client.get("/dashboard/?model=diamonds&window=7d").status_code == 200
     with django_assert_max_num_queries(14):
         assert staff_client.get("/dashboard/?model=iris&window=30d").status_code == 200
+
+
+def test_long_windows_are_cached_briefly_and_the_last_hour_is_live(staff_client):
+    services.prediction_create(model_name="iris", inputs=IRIS_VIRGINICA, origin=API)
+    assert 'data-kpi="total">1<' in staff_client.get("/dashboard/?window=7d").content.decode()
+    assert 'data-kpi="total">1<' in staff_client.get("/dashboard/?window=1h").content.decode()
+    services.prediction_create(model_name="iris", inputs=IRIS_VIRGINICA, origin=API)
+    cached = staff_client.get("/dashboard/?window=7d").content.decode()
+    assert 'data-kpi="total">1<' in cached and "as of" in cached
+    assert 'data-kpi="total">2<' in staff_client.get("/dashboard/?window=1h").content.decode()
