@@ -53,6 +53,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "predictions.monitoring.prometheus.RequestMetricsMiddleware",  # outermost: times the whole request
     "predictions.middleware.RequestIdMiddleware",
     "predictions.middleware.DatabaseErrorMiddleware",
     "django.middleware.security.SecurityMiddleware",

@@ -1,10 +1,13 @@
-"""Prometheus metrics of the prediction path (names fixed in DESIGN.md "Metrics names").
+"""Prometheus metrics of the prediction path and of HTTP requests (names fixed in DESIGN.md "Metrics names").
 
 Created at import; under gunicorn, PROMETHEUS_MULTIPROC_DIR is set before the app is imported, so every worker
 writes its samples to shared files and /metrics sums them.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
 
 from prometheus_client import Counter, Gauge, Histogram
 
@@ -39,5 +42,18 @@ MODEL_INFO = Gauge(
     "mlsite_model_loaded",
     "1 for each model version loaded in this process, with its algorithm.",
     ["model", "version", "algorithm"],
-    multiprocess_mode="max",
+    multiprocess_mode="livemax",  # a worker that exits (gunicorn's child_exit) stops reporting its models
 )
+HTTP_REQUEST_DURATION = Histogram(
+    "mlsite_http_request_duration_seconds",
+    "Time from the first middleware to the response, by resolved URL name, method and status ("
+    "its _count is the request count).",
+    ["endpoint", "method", "status"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
+)
+
+
+def record_loaded_models(models: Iterable[Any]) -> None:
+    """Set mlsite_model_loaded for each loaded model (ml.LoadedModel)."""
+    for model in models:
+        MODEL_INFO.labels(model.name, model.version, model.manifest.get("algorithm", "")).set(1)

@@ -17,7 +17,7 @@ def load_models() -> dict[str, str | None]:
     for name, error in outcome.items():
         if error:
             log.error("model %s is NOT served: %s", name, error)
+    metrics.record_loaded_models(registry.loaded_models())
     for model in registry.loaded_models():
-        metrics.MODEL_INFO.labels(model.name, model.version, model.manifest.get("algorithm", "")).set(1)
         log.info("serving %s v%s (%s)", model.name, model.version, model.manifest.get("algorithm"))
     return outcome
