@@ -205,6 +205,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers, the same for every app")
     parser.add_argument("--quick", action="store_true", help="3 s per endpoint: a smoke run")
+    parser.add_argument("--no-ablation", dest="ablation", action="store_false",
+                        help="skip the runs with one hot-path change switched off")
     parser.add_argument("--out", type=Path, help="results directory (default bench/results/<date>-<host>)")
     args = parser.parse_args()
     if args.quick:
@@ -252,12 +254,22 @@ def main() -> None:
             port = free_port()
             servers[name] = start(name, [PY, "-m", "gunicorn", "-w", str(args.workers), "-b", f"127.0.0.1:{port}",
                                          app], original_env, port, workdir, ROOT / "bench" / "originals")
-        port = free_port()
-        servers["mlsite"] = start("mlsite", [PY, "-m", "gunicorn", "-c", "gunicorn.conf.py"],
-                                  mlsite_env | {"PORT": str(port)}, port, workdir, ROOT)
+        # mlsite as shipped, and (for "what each change bought") with one hot-path change switched off.
+        variants = {"mlsite": {}}
+        if args.ablation:
+            variants |= {"mlsite-no-prepared-statements": {"DB_PREPARED_STATEMENTS": "0"},
+                         "mlsite-no-lean-scoring": {"MLSITE_LEAN_SCORING": "0"}}
+        for name, extra in variants.items():
+            (workdir / f"prom-{name}").mkdir(exist_ok=True)
+            port = free_port()
+            servers[name] = start(name, [PY, "-m", "gunicorn", "-c", "gunicorn.conf.py"],
+                                  mlsite_env | extra | {"PORT": str(port),
+                                                        "PROMETHEUS_MULTIPROC_DIR": str(workdir / f"prom-{name}")},
+                                  port, workdir, ROOT)
         wait_healthy(servers["original-iris"], "/predict", "POST", IRIS_LEGACY_BODY, args.workers)
         wait_healthy(servers["original-diamonds"], f"/api/predict?{DIAMOND_QUERY}", workers=args.workers)
-        wait_healthy(servers["mlsite"], "/healthz", workers=args.workers)
+        for name in variants:
+            wait_healthy(servers[name], "/healthz", workers=args.workers)
 
         scenarios = [
             Scenario("original-iris", "original-iris", "POST", "/predict", IRIS_LEGACY_BODY),
@@ -266,7 +278,18 @@ def main() -> None:
             Scenario("original-diamonds", "original-diamonds", "GET", f"/api/predict?{DIAMOND_QUERY}"),
             Scenario("mlsite-diamonds-api", "mlsite", "POST", "/api/models/diamonds/predict", DIAMOND_BODY),
             Scenario("mlsite-diamonds-legacy", "mlsite", "GET", f"/api/predict?{DIAMOND_QUERY}"),
+            # The floor: Django + middleware + gunicorn answering without the database or a model.
+            Scenario("mlsite-healthz", "mlsite", "GET", "/healthz"),
         ]
+        if args.ablation:
+            scenarios += [
+                Scenario("iris-api-no-prepared-statements", "mlsite-no-prepared-statements", "POST",
+                         "/api/models/iris/predict", IRIS_BODY),
+                Scenario("iris-api-sklearn-predict", "mlsite-no-lean-scoring", "POST",
+                         "/api/models/iris/predict", IRIS_BODY),
+                Scenario("diamonds-api-sklearn-predict", "mlsite-no-lean-scoring", "POST",
+                         "/api/models/diamonds/predict", DIAMOND_BODY),
+            ]
         results: dict[str, Result] = {}
         for scenario in scenarios:
             server = servers[scenario.server]
@@ -276,7 +299,8 @@ def main() -> None:
             run_wrk(wrk, url, warm, argparse.Namespace(threads=args.threads, connections=args.connections,
                                                        duration=2), workdir)
             time.sleep(0.5)  # let the warm-up's last requests finish before counting rows
-            rows_before = history_rows() if server.name == "mlsite" else None
+            rows_before = history_rows() if server.name.startswith("mlsite") and "healthz" not in scenario.path \
+                else None
             stats, raw = run_wrk(wrk, url, scenario, args, workdir)
             (out / f"{scenario.name}.wrk.txt").write_text(raw)
             rss, pss, uss = memory(server.workers())
@@ -308,7 +332,16 @@ def main() -> None:
         "diamonds: PSS per worker, mlsite / original": ratio("mlsite-diamonds-api", "original-diamonds", "pss_mb"),
         "iris: legacy / API (target >= 1)": ratio("mlsite-iris-legacy", "mlsite-iris-api"),
         "diamonds: legacy / API (target >= 1)": ratio("mlsite-diamonds-legacy", "mlsite-diamonds-api"),
+        "floor: mlsite /healthz / original iris predict": ratio("mlsite-healthz", "original-iris"),
     }
+    if args.ablation:
+        ratios |= {
+            "bought: prepared statements (iris API, on / off)":
+                ratio("mlsite-iris-api", "iris-api-no-prepared-statements"),
+            "bought: lean scoring (iris API, on / off)": ratio("mlsite-iris-api", "iris-api-sklearn-predict"),
+            "bought: lean scoring (diamonds API, on / off)":
+                ratio("mlsite-diamonds-api", "diamonds-api-sklearn-predict"),
+        }
     info = machine() | {"date": stamp, "duration_s": args.duration, "connections": args.connections,
                         "wrk_threads": args.threads, "gunicorn_workers": args.workers, "worker_class": "sync",
                         "database": "PostgreSQL (local, TCP)", "persistence": "strict"}

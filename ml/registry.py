@@ -10,6 +10,7 @@ version behind the operator's back.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Sequence
@@ -44,7 +45,8 @@ class LoadedModel:
     def __post_init__(self) -> None:
         self._names = self.spec.schema.names
         self._dtype = object if any(f.kind == "category" for f in self.spec.schema.features) else float
-        self._lean = compile_scorer(self.estimator, self.spec.schema, classifier=self.spec.is_classifier)
+        if os.environ.get("MLSITE_LEAN_SCORING", "1") != "0":  # "0": always scikit-learn's predict (benchmarks)
+            self._lean = compile_scorer(self.estimator, self.spec.schema, classifier=self.spec.is_classifier)
         if self.spec.is_classifier and hasattr(self.estimator, "classes_"):
             self._classes = [int(c) for c in self.estimator.classes_]
             self._labels = [self.spec.labels[c] for c in self._classes]

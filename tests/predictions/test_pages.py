@@ -64,8 +64,11 @@ def test_predict_again_prefills_the_form_from_the_query_string(client):
     assert 'name="sepal_length" value="7.1"' in page and 'name="petal_width" value="0.3"' in page
 
 
-@pytest.mark.parametrize("path", ["/models/nope/", "/models/nope/batch/", f"/predictions/{uuid.uuid4()}/",
-                                  f"/batches/{uuid.uuid4()}/", f"/batches/{uuid.uuid4()}/results.csv",
+UNKNOWN = "8d3c2f6e-1b7a-4c55-9e0a-3f2b1c4d5e6f"  # fixed: xdist workers must collect the same test ids
+
+
+@pytest.mark.parametrize("path", ["/models/nope/", "/models/nope/batch/", f"/predictions/{UNKNOWN}/",
+                                  f"/batches/{UNKNOWN}/", f"/batches/{UNKNOWN}/results.csv",
                                   "/predictions/not-a-uuid/"])
 def test_unknown_things_are_404_pages(client, path):
     response = client.get(path)
