@@ -20,6 +20,9 @@ def test_staff_see_the_dashboard_with_charts_and_drift(page, logged_in, shoot):
     page.wait_for_url("**model=iris**")
     assert page.get_by_role("heading", name="Predicted classes").is_visible()
     page.goto("/dashboard/?model=diamonds&window=24h")
+    # The stylesheet applies (a stray brace once swallowed every rule after it): KPI tiles in a grid, badges coloured.
+    assert page.evaluate("getComputedStyle(document.querySelector('.kpis')).display") == "grid"
+    assert page.evaluate("getComputedStyle(document.querySelector('.panel')).borderTopStyle") == "solid"
     shoot(page, "dashboard-desktop")
 
 
