@@ -63,6 +63,7 @@ bench: $(VENV)/.dev system-deps
 	$(PY) bench/explain_history.py 2>&1 | tee $(BENCH_OUT)/explain_history.txt
 	$(PY) bench/admin_changelist.py 2>&1 | tee $(BENCH_OUT)/admin_changelist.txt
 	$(PY) bench/dashboard.py 2>&1 | tee $(BENCH_OUT)/dashboard.txt
+	$(PY) bench/profile_hotpath.py --out $(BENCH_OUT)/profile 2>&1 | tee $(BENCH_OUT)/profile.txt
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -56,3 +56,21 @@ def test_the_http_harness_drives_the_originals_and_mlsite(tmp_path):
         assert result["requests"] > 0 and result["non_2xx"] == 0 and result["errors"] == 0, (name, result)
         if name.startswith("mlsite") and name != "mlsite-healthz" or "-api-" in name:
             assert result["rows_check"] == "ok", (name, result)  # one committed row per answered prediction
+
+
+@pytest.mark.postgres
+def test_the_profile_splits_cpu_by_process_and_samples_the_workers(tmp_path):
+    run("bench/profile_hotpath.py", "--duration", "1", "--out", str(tmp_path), timeout=300)
+    report = (tmp_path / "report.md").read_text()
+    for endpoint in ("original-iris", "mlsite-healthz", "mlsite-iris-legacy", "mlsite-iris-api", "mlsite-diamonds-api"):
+        row = next(line for line in report.splitlines() if line.startswith(f"| {endpoint} |"))
+        app_ms = float(row.split("|")[3].split()[0])
+        assert app_ms > 0, row  # the workers' CPU time was read
+    api = next(line for line in report.splitlines() if line.startswith("| mlsite-iris-api |"))
+    assert float(api.split("|")[4].split()[0]) > 0  # a recorded prediction costs PostgreSQL some CPU; healthz none
+    for mode in ("wall", "cpu"):
+        stacks = (tmp_path / f"py-spy-iris-api-{mode}.txt").read_text()
+        assert "predictions/services.py" in stacks  # py-spy sampled the predict path in the workers
+    shares = [float(line.rsplit("|", 2)[1].split()[0]) for line in report.splitlines()
+              if line.startswith("| ") and line.rstrip().endswith("% |") and "`" not in line]
+    assert 199 < sum(shares) < 201  # two breakdowns, each adding up to 100 %
