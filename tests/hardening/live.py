@@ -116,6 +116,7 @@ class Outcome:
     attempts: int = 1
     body: bytes = b""
     history: list[int | None] = field(default_factory=list)
+    finished: float = 0.0  # time.monotonic() when the last attempt ended
 
 
 def predict_with_retry(server: LiveServer, path: str, body: object, *, retries: int = 3) -> Outcome:
@@ -134,4 +135,5 @@ def predict_with_retry(server: LiveServer, path: str, body: object, *, retries: 
         if status != 503:
             break
         time.sleep(0.1)
+    outcome.finished = time.monotonic()
     return outcome

@@ -17,7 +17,7 @@ from django.db import connection
 
 from predictions.models import Prediction
 from tests.conftest import DIAMOND, IRIS_VIRGINICA
-from tests.hardening.live import Outcome, predict_with_retry, start_gunicorn
+from tests.hardening.live import Outcome, predict_with_retry, request, start_gunicorn
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -81,6 +81,8 @@ def audit(outcomes: list[Outcome]) -> dict[str, int]:
         "failed_final": len(failed),
         "rows": len(rows),
         "rows_lost": 0,
+        "answers_503": sum(h == 503 for o in outcomes for h in o.history),
+        "no_answer": sum(h is None for o in outcomes for h in o.history),
     }
 
 
@@ -122,5 +124,45 @@ def test_database_connections_dropped_mid_run_503_then_recovery(server, capsys):
     assert counts["answered_2xx"] >= 20
     late = [o for o in outcomes[-CLIENTS * 3:]]
     assert all(o.status in (200, 201) for o in late), "the service did not recover by itself"
+    # Recovery: from the last pg_terminate_backend until a prediction answered 2xx on its first attempt.
+    clean = [o.finished for o in outcomes if o.finished > recovered_at[0] and o.history == [o.status]
+             and o.status in (200, 201)]
+    assert clean
+    counts["recovered_after_ms"] = round((min(clean) - recovered_at[0]) * 1000)
     with capsys.disabled():
         print(f"\npg_terminate_backend x{len(terminated)} ({sum(terminated)} backends): {counts}")
+
+
+def test_database_refusing_connections_answers_503_retry_after_then_recovers(server, capsys):
+    """A real outage, not a dropped connection: the database refuses every new session for 1.5 s."""
+    s = connection.settings_dict
+    marks: dict[str, object] = {}
+
+    def outage() -> None:
+        with psycopg.connect(host=s["HOST"], port=s["PORT"], user=s["USER"], dbname="postgres",
+                             autocommit=True) as admin:
+            admin.execute(f'ALTER DATABASE "{s["NAME"]}" ALLOW_CONNECTIONS false')
+            try:
+                admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+                              [s["NAME"]])
+                status, headers, body = request(server, "POST", "/api/models/iris/predict", IRIS_VIRGINICA)
+                marks["probe"] = (status, headers.get("Retry-After", ""), body)
+                time.sleep(1.5)
+            finally:
+                admin.execute(f'ALTER DATABASE "{s["NAME"]}" ALLOW_CONNECTIONS true')
+        marks["back"] = time.monotonic()
+
+    outcomes = drive(server, DURATION, outage, at=0.3)
+    status, retry_after, body = marks["probe"]
+    assert status == 503 and retry_after.isdigit(), (status, retry_after, body)
+    assert json.loads(body)["error"]["code"] == "history_unavailable"
+    counts = audit(outcomes)  # every 2xx has its row; no ok row for what the clients saw fail
+    assert counts["answers_503"] >= 1 and counts["answered_2xx"] >= 20
+    late = outcomes[-CLIENTS * 3:]
+    assert all(o.status in (200, 201) for o in late), "the service did not recover by itself"
+    clean = [o.finished for o in outcomes if o.finished > marks["back"] and o.history == [o.status]
+             and o.status in (200, 201)]
+    assert clean
+    counts["recovered_after_ms"] = round((min(clean) - marks["back"]) * 1000)
+    with capsys.disabled():
+        print(f"\ndatabase refusing connections for 1.5 s: {counts}")
