@@ -258,7 +258,8 @@ def main() -> None:
         variants = {"mlsite": {}}
         if args.ablation:
             variants |= {"mlsite-no-prepared-statements": {"DB_PREPARED_STATEMENTS": "0"},
-                         "mlsite-no-lean-scoring": {"MLSITE_LEAN_SCORING": "0"}}
+                         "mlsite-no-lean-scoring": {"MLSITE_LEAN_SCORING": "0"},
+                         "mlsite-gthread": {"GUNICORN_THREADS": "2"}}
         for name, extra in variants.items():
             (workdir / f"prom-{name}").mkdir(exist_ok=True)
             port = free_port()
@@ -289,6 +290,8 @@ def main() -> None:
                          "/api/models/iris/predict", IRIS_BODY),
                 Scenario("diamonds-api-sklearn-predict", "mlsite-no-lean-scoring", "POST",
                          "/api/models/diamonds/predict", DIAMOND_BODY),
+                Scenario("iris-api-gthread-2-threads", "mlsite-gthread", "POST", "/api/models/iris/predict",
+                         IRIS_BODY),
             ]
         results: dict[str, Result] = {}
         for scenario in scenarios:
@@ -341,6 +344,8 @@ def main() -> None:
             "bought: lean scoring (iris API, on / off)": ratio("mlsite-iris-api", "iris-api-sklearn-predict"),
             "bought: lean scoring (diamonds API, on / off)":
                 ratio("mlsite-diamonds-api", "diamonds-api-sklearn-predict"),
+            "worker class: gthread with 2 threads / sync (iris API)":
+                ratio("iris-api-gthread-2-threads", "mlsite-iris-api"),
         }
     info = machine() | {"date": stamp, "duration_s": args.duration, "connections": args.connections,
                         "wrk_threads": args.threads, "gunicorn_workers": args.workers, "worker_class": "sync",
