@@ -15,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from ml import InvalidInput, ModelNotFound, ModelUnavailable, ScoringError
-from predictions import csvio, selectors, services
+from predictions import csvio, selectors, services, throttling
 from predictions.api.errors import error_response, wants_json
 from predictions.errors import DuplicateRequestId, HistoryUnavailable
 from predictions.forms import CsvUploadForm, FeatureForm, HistoryFilterForm, initial_from
@@ -58,6 +58,8 @@ def model_form(request: HttpRequest, name: str) -> HttpResponse:
     if request.method == "GET":
         form = FeatureForm(schema, initial=initial_from(schema, request.GET))
         return render(request, "predictions/form.html", {"info": info, "form": form})
+    if (wait := throttling.retry_after(request)) is not None:
+        return _throttled(request, wait)
     form = FeatureForm(schema, request.POST)
     form.is_valid()  # the fields are plain text; the schema (in the service) is the validation
     try:
@@ -129,6 +131,8 @@ def batch_upload(request: HttpRequest, name: str) -> HttpResponse:
                "columns": ",".join(info.spec.schema.example())}
     if request.method == "GET":
         return render(request, "predictions/batch.html", {**context, "form": CsvUploadForm()})
+    if (wait := throttling.retry_after(request)) is not None:
+        return _throttled(request, wait)
     origin = origin_for(request, Channel.BATCH)
     too_big = _content_length(request) > settings.FILE_UPLOAD_MAX_SIZE + 64 * 1024  # multipart framing
     form = CsvUploadForm(data=None if too_big else request.POST, files=None if too_big else request.FILES)
@@ -275,6 +279,12 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     return _error(request, 404, "not_found", "Page not found",
                   "There is nothing at this address. Check the link, or start again from the home page.")
+
+
+def _throttled(request: HttpRequest, seconds: int) -> HttpResponse:
+    response = _error(request, 429, "throttled", "Too many predictions", throttling.message(seconds))
+    response["Retry-After"] = str(seconds)
+    return response
 
 
 def service_unavailable(request: HttpRequest) -> HttpResponse:

@@ -11,7 +11,6 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
 import ml
@@ -26,6 +25,7 @@ from predictions.api.serializers import (
 )
 from predictions.http import origin_for
 from predictions.models import Channel, Status
+from predictions.throttling import PredictThrottle
 
 
 class IsStaffOrToken(BasePermission):
@@ -49,23 +49,6 @@ class PredictPermission(BasePermission):
         if settings.PREDICT_ALLOW_ANONYMOUS:
             return True
         return IsAuthenticated().has_permission(request, view)
-
-
-class PredictThrottle(SimpleRateThrottle):
-    """Per user (or per IP for anonymous clients) rate of predict calls: PREDICT_THROTTLE_RATE, None = off.
-
-    Counters live in the default cache: per process with the local-memory cache, shared by every worker and host
-    when REDIS_URL is set.
-    """
-
-    scope = "predict"
-
-    def get_rate(self) -> str | None:
-        return settings.PREDICT_THROTTLE_RATE
-
-    def get_cache_key(self, request: Request, view) -> str:
-        ident = request.user.pk if request.user and request.user.is_authenticated else self.get_ident(request)
-        return self.cache_format % {"scope": self.scope, "ident": ident}
 
 
 # --- models --------------------------------------------------------------------------------------------------------
