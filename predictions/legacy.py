@@ -17,7 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework.exceptions import APIException
 
 import ml
-from predictions import services, throttling
+from predictions import access, services
 from predictions.api.errors import domain_error_response, error_response
 from predictions.api.parsers import loads_strict, read_bounded
 from predictions.errors import InvalidInput
@@ -29,10 +29,10 @@ IRIS = ml.get_spec("iris")
 DIAMONDS = ml.get_spec("diamonds")
 
 
-def _throttled(request: HttpRequest) -> HttpResponse | None:
-    if (wait := throttling.retry_after(request)) is None:
+def _gate(request: HttpRequest) -> HttpResponse | None:
+    if (refusal := access.check_predict(request, session=False)) is None:
         return None
-    return error_response(request, 429, "throttled", throttling.message(wait), headers={"Retry-After": str(wait)})
+    return error_response(request, refusal.status, refusal.code, refusal.message, headers=refusal.headers)
 
 
 def _origin(request: HttpRequest) -> Origin:
@@ -44,7 +44,7 @@ def iris_predict(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return error_response(request, 405, "method_not_allowed", "Use POST with a JSON array of four numbers.",
                               headers={"Allow": "POST"})
-    if refused := _throttled(request):
+    if refused := _gate(request):
         return refused
     origin = _origin(request)
     raw: Any = None
@@ -76,7 +76,7 @@ def diamonds_predict(request: HttpRequest) -> HttpResponse:
     if request.method not in ("GET", "HEAD"):
         return error_response(request, 405, "method_not_allowed", "Use GET with query parameters.",
                               headers={"Allow": "GET"})
-    if refused := _throttled(request):
+    if refused := _gate(request):
         return refused
     origin = _origin(request)
     query = {key: request.GET.get(key) for key in request.GET if key}  # a leading "&" yields no key at all

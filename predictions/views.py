@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import uuid
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
@@ -15,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from ml import InvalidInput, ModelNotFound, ModelUnavailable, ScoringError
-from predictions import csvio, selectors, services, throttling
+from predictions import access, csvio, selectors, services
 from predictions.api.errors import error_response, wants_json
 from predictions.errors import DuplicateRequestId, HistoryUnavailable
 from predictions.forms import CsvUploadForm, FeatureForm, HistoryFilterForm, initial_from
@@ -58,8 +58,8 @@ def model_form(request: HttpRequest, name: str) -> HttpResponse:
     if request.method == "GET":
         form = FeatureForm(schema, initial=initial_from(schema, request.GET))
         return render(request, "predictions/form.html", {"info": info, "form": form})
-    if (wait := throttling.retry_after(request)) is not None:
-        return _throttled(request, wait)
+    if refusal := access.check_predict(request, session=True):
+        return _refused(request, refusal)
     form = FeatureForm(schema, request.POST)
     form.is_valid()  # the fields are plain text; the schema (in the service) is the validation
     try:
@@ -131,8 +131,8 @@ def batch_upload(request: HttpRequest, name: str) -> HttpResponse:
                "columns": ",".join(info.spec.schema.example())}
     if request.method == "GET":
         return render(request, "predictions/batch.html", {**context, "form": CsvUploadForm()})
-    if (wait := throttling.retry_after(request)) is not None:
-        return _throttled(request, wait)
+    if refusal := access.check_predict(request, session=True):
+        return _refused(request, refusal)
     origin = origin_for(request, Channel.BATCH)
     too_big = _content_length(request) > settings.FILE_UPLOAD_MAX_SIZE + 64 * 1024  # multipart framing
     form = CsvUploadForm(data=None if too_big else request.POST, files=None if too_big else request.FILES)
@@ -281,10 +281,15 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
                   "There is nothing at this address. Check the link, or start again from the home page.")
 
 
-def _throttled(request: HttpRequest, seconds: int) -> HttpResponse:
-    response = _error(request, 429, "throttled", "Too many predictions", throttling.message(seconds))
-    response["Retry-After"] = str(seconds)
-    return response
+def _refused(request: HttpRequest, refusal: access.Refusal) -> HttpResponse:
+    if refusal.status == 429:
+        response = _error(request, 429, refusal.code, "Too many predictions", refusal.message)
+        response["Retry-After"] = refusal.headers["Retry-After"]
+        return response
+    # A page, not an API: no WWW-Authenticate challenge but a 403 with the way in.
+    return _error(request, 403, refusal.code, "Log in to predict",
+                  "This server only takes predictions from signed-in users. Log in, then submit again.",
+                  login_url=f"{settings.LOGIN_URL}?next={quote(request.get_full_path())}")
 
 
 def service_unavailable(request: HttpRequest) -> HttpResponse:

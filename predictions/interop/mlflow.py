@@ -18,7 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework.exceptions import APIException
 
 import ml
-from predictions import services, throttling
+from predictions import access, services
 from predictions.api.parsers import loads_strict, read_bounded
 from predictions.errors import InvalidInput
 from predictions.http import origin_for
@@ -27,8 +27,8 @@ from predictions.models import Channel
 from predictions.registry import get_registry
 
 FORMATS = ("dataframe_split", "dataframe_records", "instances", "inputs")
-_CODES = {400: "BAD_REQUEST", 404: "RESOURCE_DOES_NOT_EXIST", 405: "BAD_REQUEST", 409: "RESOURCE_ALREADY_EXISTS",
-          413: "BAD_REQUEST", 415: "BAD_REQUEST", 429: "REQUEST_LIMIT_EXCEEDED",
+_CODES = {400: "BAD_REQUEST", 401: "UNAUTHENTICATED", 404: "RESOURCE_DOES_NOT_EXIST", 405: "BAD_REQUEST",
+          409: "RESOURCE_ALREADY_EXISTS", 413: "BAD_REQUEST", 415: "BAD_REQUEST", 429: "REQUEST_LIMIT_EXCEEDED",
           503: "TEMPORARILY_UNAVAILABLE"}
 
 
@@ -71,8 +71,8 @@ def version(request: HttpRequest, name: str) -> HttpResponse:
 def invocations(request: HttpRequest, name: str) -> HttpResponse:
     if request.method != "POST":
         return _error("Use POST.", 405, {"Allow": "POST"})
-    if (wait := throttling.retry_after(request)) is not None:
-        return _error(throttling.message(wait), 429, {"Retry-After": str(wait)})
+    if refusal := access.check_predict(request, session=False):
+        return _error(refusal.message, refusal.status, refusal.headers)
     origin = origin_for(request, Channel.MLFLOW, anonymous=True)
     content_type = request.content_type or ""
     raw: Any = None

@@ -16,7 +16,7 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework.exceptions import APIException
 
 import ml
-from predictions import services, throttling
+from predictions import access, services
 from predictions.api.parsers import loads_strict, read_bounded
 from predictions.errors import InvalidInput
 from predictions.http import origin_for
@@ -114,8 +114,8 @@ def model_ready(request: HttpRequest, name: str, version: str | None = None) -> 
 def infer(request: HttpRequest, name: str, version: str | None = None) -> HttpResponse:
     if refused := _only(request, "POST"):
         return refused
-    if (wait := throttling.retry_after(request)) is not None:
-        return _error(throttling.message(wait), 429, {"Retry-After": str(wait)})
+    if refusal := access.check_predict(request, session=False):
+        return _error(refusal.message, refusal.status, refusal.headers)
     origin = origin_for(request, Channel.V2, anonymous=True)
     raw: Any = None
     try:

@@ -1,6 +1,6 @@
-"""One predict rate per client, whatever the channel: the REST API, both legacy endpoints, V2, MLflow, the HTML form
-and the CSV upload all count against PREDICT_THROTTLE_RATE, answer 429 with Retry-After in their own error shape, and
-do not record the refused call."""
+"""The same gate on every predict channel: the REST API, both legacy endpoints, V2, MLflow, the HTML form and the CSV
+upload all count against one PREDICT_THROTTLE_RATE per client (429 + Retry-After in their own error shape) and all
+obey PREDICT_ALLOW_ANONYMOUS=0 (401, or 403 for the pages); a refused call is not recorded."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import json
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from rest_framework.authtoken.models import Token
 
 from predictions.models import Prediction, PredictionBatch
 from tests.conftest import IRIS_VIRGINICA
@@ -109,3 +110,51 @@ def test_each_client_has_its_own_count(client, settings):
 def test_off_means_off(client, settings):
     settings.PREDICT_THROTTLE_RATE = None
     assert all(legacy_iris(client).status_code == 200 for _ in range(30))
+
+
+# --- PREDICT_ALLOW_ANONYMOUS=0 ---------------------------------------------------------------------------------------
+JSON_CHANNELS = {name: call for name, (call, shape) in CHANNELS.items() if shape != "html"}
+
+
+@pytest.mark.parametrize("channel", CHANNELS)
+def test_with_anonymous_predictions_off_every_channel_refuses_an_anonymous_client(client, settings, channel):
+    call, shape = CHANNELS[channel]
+    settings.PREDICT_ALLOW_ANONYMOUS = False
+    before = recorded()
+    response = call(client)
+    if shape == "html":
+        assert response.status_code == 403 and b"Log in to predict" in response.content
+        assert b'href="/admin/login/?next=/models/iris/' in response.content
+    else:
+        assert response.status_code == 401, response.content[:300]
+        assert response["WWW-Authenticate"] == "Token"
+    assert recorded() == before
+
+
+@pytest.mark.parametrize("channel", JSON_CHANNELS)
+def test_with_anonymous_predictions_off_a_token_opens_every_json_channel(client, settings, django_user_model,
+                                                                        channel):
+    settings.PREDICT_ALLOW_ANONYMOUS = False
+    user = django_user_model.objects.create_user("client", password="x-Unused-1")
+    key = Token.objects.create(user=user).key
+    assert JSON_CHANNELS[channel](client, HTTP_AUTHORIZATION=f"Token {key}").status_code < 400
+    bad = JSON_CHANNELS[channel](client, HTTP_AUTHORIZATION="Token " + "0" * 40)
+    assert bad.status_code == 401  # a token that names no token is refused, not treated as anonymous
+
+
+@pytest.mark.parametrize("channel", ["form", "csv upload"])
+def test_with_anonymous_predictions_off_a_signed_in_user_may_use_the_pages(client, settings, django_user_model,
+                                                                          channel):
+    settings.PREDICT_ALLOW_ANONYMOUS = False
+    client.force_login(django_user_model.objects.create_user("person", password="x-Unused-1"))
+    response = CHANNELS[channel][0](client)
+    assert response.status_code == 302, response.content[:300]  # to the result page
+
+
+def test_a_session_cookie_does_not_open_the_csrf_exempt_endpoints(client, settings, django_user_model):
+    """Legacy, V2 and MLflow take no CSRF token, so a cookie a third-party page could make a browser send must not
+    count as signing in there."""
+    settings.PREDICT_ALLOW_ANONYMOUS = False
+    client.force_login(django_user_model.objects.create_user("person", password="x-Unused-1", is_staff=True))
+    for call in (legacy_iris, legacy_diamonds, v2, mlflow):
+        assert call(client).status_code == 401
