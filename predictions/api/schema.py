@@ -3,8 +3,9 @@
 drf-spectacular documents the views it can introspect. The predict endpoint takes a different body per model, so
 its generic ``/api/models/{name}/predict`` operation is replaced by one fully typed path per model, with request
 and response schemas and examples generated from ``ml`` — the same definitions validation uses. The legacy
-endpoints (plain Django views) are described here too, and every operation lists the error statuses it can answer
-with, in the one error shape.
+endpoints (plain Django views) are described here too, as are V2 and MLflow (predictions/interop/openapi.py, in
+their own protocols' error shapes); every other operation lists the error statuses it can answer with, in the one
+error shape.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 from django.conf import settings
 
 import ml
+from predictions.interop.openapi import interop_paths
 
 PREDICT_TEMPLATE = "/api/models/{name}/predict"
 ERROR_REF = {"$ref": "#/components/schemas/Error"}
@@ -239,6 +241,7 @@ def postprocess(result: dict[str, Any], generator, request, public) -> dict[str,
         schemas[f"{title}Batch"] = _batch_schema(spec)
         paths[f"/api/models/{spec.name}/predict"] = {"post": _predict_operation(spec, template)}
     paths.update(_legacy_paths())
+    paths.update(interop_paths())
     for path_item in paths.values():
         for operation in path_item.values():
             if not isinstance(operation, dict) or "responses" not in operation:

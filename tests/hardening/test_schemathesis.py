@@ -14,6 +14,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
+from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
 # Transactional: the fuzzer drives Django's real WSGI handler, whose request signals manage connections as in
 # production (a test-case transaction around it would be closed under the test's feet).
@@ -57,4 +58,9 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 def test_no_input_gets_a_5xx_or_an_undocumented_answer(case, api_schema):
     token = api_schema.config.headers["Authorization"]
     CASES[f"{case.method} {case.path}"] += 1
-    case.call_and_validate(headers={"Authorization": token})
+    # The V2 and MLflow operations describe their protocols, which are looser than any one model: a protocol-valid
+    # body may still name tensors or columns the model does not have (400), and the protocols tolerate null for an
+    # optional member. For them the fuzzer checks everything but whether the body "should" have been accepted.
+    interop = case.path.startswith(("/v2/", "/mlflow/"))
+    case.call_and_validate(headers={"Authorization": token},
+                           excluded_checks=[positive_data_acceptance, negative_data_rejection] if interop else None)

@@ -72,3 +72,20 @@ def test_bad_payloads_get_mlflows_error_shape_and_are_recorded(client, body, con
     assert error["error_code"] == "BAD_REQUEST" and message in error["message"]
     assert Prediction.objects.filter(channel="mlflow", status="rejected").exists()
     assert not Prediction.objects.filter(status="ok").exists()
+
+
+@pytest.mark.parametrize("model", ["iris", "diamonds"])
+def test_the_openapi_document_describes_v2_and_mlflow_with_examples_that_work(client, model):
+    """/api/schema/ documents both interop operations per model, in their own error shapes; the examples it shows
+    are accepted as pasted."""
+    paths = client.get("/api/schema/?format=json").json()["paths"]
+    v2 = paths[f"/v2/models/{model}/infer"]["post"]
+    mlflow = paths[f"/mlflow/{model}/invocations"]["post"]
+    assert v2["responses"]["400"]["content"]["application/json"]["schema"]["required"] == ["error"]
+    assert mlflow["responses"]["400"]["content"]["application/json"]["schema"]["required"] == ["error_code", "message"]
+    for path, operation, key in ((f"/v2/models/{model}/infer", v2, "outputs"),
+                                 (f"/mlflow/{model}/invocations", mlflow, "predictions")):
+        example = operation["requestBody"]["content"]["application/json"]["example"]
+        response = client.post(path, json.dumps(example), content_type="application/json")
+        assert response.status_code == 200, response.content
+        assert key in response.json()
