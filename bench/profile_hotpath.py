@@ -25,8 +25,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import psycopg
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import run  # bench/run.py: servers, wrk, parsing
 
@@ -128,23 +126,7 @@ def main() -> None:
     wrk = run.ensure_wrk()
     args.out.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix="mlsite-profile-"))
-    subprocess.run([run.PY, str(run.ROOT / "bench" / "originals" / "train.py"), str(workdir / "originals")],
-                   check=True, capture_output=True)
-    subprocess.run([run.PY, "manage.py", "train"], cwd=run.ROOT, check=True, capture_output=True,
-                   env=os.environ | {"MODEL_DIR": str(workdir / "models")})
-    with psycopg.connect(**run.PG, dbname="postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB}")
-        conn.execute(f"CREATE DATABASE {DB}")
-    base_env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "GUNICORN_"))}
-    env = base_env | {
-        "DATABASE_URL": f"postgres://{run.PG['user']}@{run.PG['host']}:{run.PG['port']}/{DB}",
-        "MODEL_DIR": str(workdir / "models"), "DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY": "bench-" + "k" * 60,
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1", "DJANGO_SECURE_SSL_REDIRECT": "0", "PREDICT_THROTTLE_RATE": "off",
-        "PREDICTION_LOG_MODE": "strict", "WEB_CONCURRENCY": str(args.workers), "GUNICORN_MAX_REQUESTS": "0",
-        "PROMETHEUS_MULTIPROC_DIR": str(workdir / "prometheus"),
-    }
-    (workdir / "prometheus").mkdir()
-    subprocess.run([run.PY, "manage.py", "migrate", "-v0"], cwd=run.ROOT, check=True, env=env)
+    original_env, env = run.prepare(workdir, DB, args.workers)
 
     servers: dict[str, run.Server] = {}
     lines = []
@@ -152,7 +134,7 @@ def main() -> None:
         port = run.free_port()
         servers["original-iris"] = run.start(
             "original-iris", [run.PY, "-m", "gunicorn", "-w", str(args.workers), "-b", f"127.0.0.1:{port}",
-                              "iris_app:app"], base_env | {"ORIGINALS_DIR": str(workdir / "originals")}, port,
+                              "iris_app:app"], original_env, port,
             workdir, run.ROOT / "bench" / "originals")
         port = run.free_port()
         servers["mlsite"] = run.start("mlsite", [run.PY, "-m", "gunicorn", "-c", "gunicorn.conf.py"],

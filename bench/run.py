@@ -198,6 +198,35 @@ def machine() -> dict:
             "python": platform.python_version(), "kernel": platform.release()}
 
 
+def prepare(workdir: Path, db: str, workers: int) -> tuple[dict, dict]:
+    """Train the original apps' models and mlsite's defaults into ``workdir``, recreate and migrate database ``db``.
+    Returns the environment for the originals and the one for mlsite (DEBUG off, strict persistence, throttling
+    off, ``workers`` sync workers)."""
+    subprocess.run([PY, str(ROOT / "bench" / "originals" / "train.py"), str(workdir / "originals")], check=True)
+    subprocess.run([PY, "manage.py", "train"], cwd=ROOT, check=True, capture_output=True,
+                   env=os.environ | {"MODEL_DIR": str(workdir / "models")})
+    with psycopg.connect(**PG, dbname="postgres", autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {db}")
+        conn.execute(f"CREATE DATABASE {db}")
+    base_env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "GUNICORN_"))}
+    (workdir / "prometheus").mkdir(exist_ok=True)
+    mlsite_env = base_env | {
+        "DATABASE_URL": f"postgres://{PG['user']}@{PG['host']}:{PG['port']}/{db}",
+        "MODEL_DIR": str(workdir / "models"),
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": "bench-" + "k" * 60,
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        "DJANGO_SECURE_SSL_REDIRECT": "0",
+        "PREDICT_THROTTLE_RATE": "off",
+        "PREDICTION_LOG_MODE": "strict",
+        "WEB_CONCURRENCY": str(workers),
+        "GUNICORN_MAX_REQUESTS": "0",
+        "PROMETHEUS_MULTIPROC_DIR": str(workdir / "prometheus"),
+    }
+    subprocess.run([PY, "manage.py", "migrate", "-v0"], cwd=ROOT, check=True, env=mlsite_env)
+    return base_env | {"ORIGINALS_DIR": str(workdir / "originals")}, mlsite_env
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--duration", type=int, default=15, help="seconds of load per endpoint")
@@ -219,37 +248,13 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="mlsite-bench-"))
     print(f"work directory {workdir}; results to {out}")
 
-    print("training the original apps' models and mlsite's defaults …")
+    print("training the original apps' models and mlsite's defaults, migrating a fresh database …")
     t = time.monotonic()
-    originals_dir = workdir / "originals"
-    subprocess.run([PY, str(ROOT / "bench" / "originals" / "train.py"), str(originals_dir)], check=True)
-    model_dir = workdir / "models"
-    subprocess.run([PY, "manage.py", "train"], cwd=ROOT, check=True, capture_output=True,
-                   env=os.environ | {"MODEL_DIR": str(model_dir)})
-    print(f"  trained in {time.monotonic() - t:.0f} s")
-
-    with psycopg.connect(**PG, dbname="postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB}")
-        conn.execute(f"CREATE DATABASE {DB}")
-    base_env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "GUNICORN_"))}
-    mlsite_env = base_env | {
-        "DATABASE_URL": f"postgres://{PG['user']}@{PG['host']}:{PG['port']}/{DB}",
-        "MODEL_DIR": str(model_dir),
-        "DJANGO_DEBUG": "0",
-        "DJANGO_SECRET_KEY": "bench-" + "k" * 60,
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-        "DJANGO_SECURE_SSL_REDIRECT": "0",
-        "PREDICT_THROTTLE_RATE": "off",
-        "PREDICTION_LOG_MODE": "strict",
-        "WEB_CONCURRENCY": str(args.workers),
-        "GUNICORN_MAX_REQUESTS": "0",
-        "PROMETHEUS_MULTIPROC_DIR": str(workdir / "prometheus"),
-    }
-    subprocess.run([PY, "manage.py", "migrate", "-v0"], cwd=ROOT, check=True, env=mlsite_env)
+    original_env, mlsite_env = prepare(workdir, DB, args.workers)
+    print(f"  ready in {time.monotonic() - t:.0f} s")
 
     servers: dict[str, Server] = {}
     try:
-        original_env = base_env | {"ORIGINALS_DIR": str(originals_dir)}
         for name, app in (("original-iris", "iris_app:app"), ("original-diamonds", "diamonds_app:app")):
             port = free_port()
             servers[name] = start(name, [PY, "-m", "gunicorn", "-w", str(args.workers), "-b", f"127.0.0.1:{port}",
