@@ -70,13 +70,8 @@ def model_form(request: HttpRequest, name: str) -> HttpResponse:
         return render(request, "predictions/form.html", {"info": info, "form": form}, status=400)
     except ScoringError:
         return redirect("prediction-detail", request_id=request.request_id)  # recorded with status "error"
-    except ModelUnavailable as exc:
-        return _error(request, 503, "model_unavailable", "Model unavailable", str(exc))
-    except HistoryUnavailable:
-        return service_unavailable(request)
-    except DuplicateRequestId:
-        return _error(request, 409, "duplicate_request_id", "Already submitted",
-                      "This request id names another recorded request. Reload the form and submit it again.")
+    except (ModelUnavailable, HistoryUnavailable, DuplicateRequestId) as exc:
+        return _not_taken(request, exc, "Reload the form and submit it again.")
     return redirect("prediction-detail", request_id=row.request_id)
 
 
@@ -155,13 +150,8 @@ def batch_upload(request: HttpRequest, name: str) -> HttpResponse:
             return redirect("batch-detail", request_id=outcome.batch.request_id)
     except csvio.CsvProblem as exc:
         problem = str(exc)
-    except ModelUnavailable as exc:
-        return _error(request, 503, "model_unavailable", "Model unavailable", str(exc))
-    except HistoryUnavailable:
-        return service_unavailable(request)
-    except DuplicateRequestId:
-        return _error(request, 409, "duplicate_request_id", "Already submitted",
-                      "This request id names another recorded request. Upload the file again.")
+    except (ModelUnavailable, HistoryUnavailable, DuplicateRequestId) as exc:
+        return _not_taken(request, exc, "Upload the file again.")
     sent = None if too_big else request.FILES.get("file")
     file_name = getattr(upload or sent, "name", "") or ""
     try:
@@ -279,6 +269,16 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     return _error(request, 404, "not_found", "Page not found",
                   "There is nothing at this address. Check the link, or start again from the home page.")
+
+
+def _not_taken(request: HttpRequest, exc: Exception, again: str) -> HttpResponse:
+    """The page for a submission the service could not take; ``again`` says how to try once more."""
+    if isinstance(exc, HistoryUnavailable):
+        return service_unavailable(request)
+    if isinstance(exc, DuplicateRequestId):
+        return _error(request, 409, "duplicate_request_id", "Already submitted",
+                      f"This request id names another recorded request. {again}")
+    return _error(request, 503, "model_unavailable", "Model unavailable", str(exc))
 
 
 def _refused(request: HttpRequest, refusal: access.Refusal) -> HttpResponse:

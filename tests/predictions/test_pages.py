@@ -41,6 +41,27 @@ def test_a_form_post_redirects_to_its_result_page(client):
     assert page.status_code == 200 and b"virginica" in page.content
 
 
+def test_a_request_id_already_recorded_is_a_409_page_that_says_how_to_retry(client):
+    taken = str(uuid.uuid4())
+    assert client.post("/models/iris/", IRIS_FORM, HTTP_X_REQUEST_ID=taken).status_code == 302
+    other = dict(IRIS_FORM, sepal_length="5.0")  # another input under the same id: not a replay
+    response = client.post("/models/iris/", other, HTTP_X_REQUEST_ID=taken)
+    assert response.status_code == 409 and b"Reload the form and submit it again." in response.content
+    assert Prediction.objects.filter(request_id=taken).count() == 1
+
+
+def test_an_upload_under_a_batch_request_id_already_recorded_is_a_409_page(client):
+    taken = str(uuid.uuid4())
+    content = (",".join(IRIS_FORM) + "\n" + ",".join(IRIS_FORM.values()) + "\n").encode()
+    first = client.post("/models/iris/batch/", {"file": SimpleUploadedFile("rows.csv", content, "text/csv")},
+                        HTTP_X_REQUEST_ID=taken)
+    assert first.status_code == 302 and first["Location"] == f"/batches/{taken}/"
+    again = client.post("/models/iris/batch/", {"file": SimpleUploadedFile("rows.csv", content, "text/csv")},
+                        HTTP_X_REQUEST_ID=taken)
+    assert again.status_code == 409 and b"Upload the file again." in again.content
+    assert PredictionBatch.objects.filter(request_id=taken).count() == 1
+
+
 def test_invalid_form_input_is_a_400_with_field_errors_and_a_rejected_row(client):
     response = client.post("/models/iris/", {**IRIS_FORM, "sepal_width": "wide", "petal_width": ""})
     assert response.status_code == 400
