@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+import json
 import random
+import shutil
 from datetime import timedelta
 from functools import cache
+from pathlib import Path
 
 from django.utils import timezone
 
 import ml
 from predictions import services
 from predictions.models import Channel, Prediction
+
+
+def models_without_reference(trained_model_dir: Path, tmp_path: Path) -> Path:
+    """A copy of the trained models whose iris manifest lost its training distribution (as an older artifact's)."""
+    models = tmp_path / "models"
+    shutil.copytree(trained_model_dir, models)
+    path = models / "iris" / "1" / "manifest.json"
+    manifest = json.loads(path.read_text())
+    del manifest["reference"]
+    path.write_text(json.dumps(manifest))
+    return models
 
 
 @cache

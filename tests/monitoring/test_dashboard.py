@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import shutil
-
 import pytest
 
 from predictions import services
 from predictions.models import Channel
 from tests.conftest import DIAMOND, IRIS_VIRGINICA
-from tests.monitoring.seed import diamond_rows, seed_history
+from tests.monitoring.seed import diamond_rows, models_without_reference, seed_history
 
 pytestmark = pytest.mark.django_db
 
@@ -72,13 +69,7 @@ def test_an_empty_history_renders_without_figures(staff_client):
 
 def test_a_manifest_without_a_training_distribution_is_explained(staff_client, settings, trained_model_dir,
                                                                  tmp_path):
-    models = tmp_path / "models"
-    shutil.copytree(trained_model_dir, models)
-    path = models / "iris" / "1" / "manifest.json"
-    manifest = json.loads(path.read_text())
-    del manifest["reference"]
-    path.write_text(json.dumps(manifest))
-    settings.MODEL_DIR = models
+    settings.MODEL_DIR = models_without_reference(trained_model_dir, tmp_path)
     page = staff_client.get("/dashboard/?model=iris").content.decode()
     assert "has no training distribution in its manifest" in page
 

@@ -13,6 +13,7 @@ from predictions import services
 from predictions.models import Channel, Prediction, Status
 from predictions.monitoring import stats
 from tests.conftest import DIAMOND, IRIS_VIRGINICA
+from tests.monitoring.seed import models_without_reference
 
 pytestmark = pytest.mark.django_db
 
@@ -176,15 +177,6 @@ def test_drift_of_an_empty_window_says_no_data():
 
 
 def test_drift_explains_a_manifest_without_reference(trained_model_dir, settings, tmp_path):
-    import json
-    import shutil
-
-    copy = tmp_path / "models"
-    shutil.copytree(trained_model_dir, copy)
-    manifest_path = copy / "iris" / "1" / "manifest.json"
-    manifest = json.loads(manifest_path.read_text())
-    del manifest["reference"]
-    manifest_path.write_text(json.dumps(manifest))
-    settings.MODEL_DIR = copy
+    settings.MODEL_DIR = models_without_reference(trained_model_dir, tmp_path)
     report = stats.input_drift(model="iris", **window())
     assert report.features == [] and "retrain" in report.problem
