@@ -14,7 +14,9 @@ from typing import Any
 
 from ml.errors import InvalidInput
 
-Number = float
+# An error answer names at most this many unknown fields and counts the rest: a body of 200,000 unknown keys must
+# not get an answer ten times its size.
+UNKNOWN_FIELDS_SHOWN = 5
 
 
 @dataclass(frozen=True)
@@ -191,12 +193,12 @@ class FeatureSchema:
             ]})
         errors: dict[str, list[str]] = {}
         clean: dict[str, Any] = {}
-        for key in raw:
-            if not isinstance(key, str) or key not in self._by_name:
-                shown = str(key)[:40]
-                errors.setdefault(shown, []).append(
-                    f"Unknown field; expected: {', '.join(self.accepted_names)}."
-                )
+        unknown = [key for key in raw if not isinstance(key, str) or key not in self._by_name]
+        for key in unknown[:UNKNOWN_FIELDS_SHOWN]:
+            errors.setdefault(str(key)[:40], []).append(f"Unknown field; expected: {', '.join(self.accepted_names)}.")
+        if len(unknown) > UNKNOWN_FIELDS_SHOWN:
+            errors.setdefault("non_field_errors", []).append(
+                f"{len(unknown):,} unknown fields in all; the first {UNKNOWN_FIELDS_SHOWN} are listed.")
         for feature in self.features:
             derivation = self.derivation_for(feature.name)
             if derivation is not None:
@@ -306,5 +308,7 @@ def _fmt(number: float) -> str:
 
 
 def _summary(errors: dict[str, list[str]]) -> str:
-    names = ", ".join(sorted(errors))
-    return f"Invalid input: check {names}."
+    names = sorted(errors)
+    shown = ", ".join(names[:UNKNOWN_FIELDS_SHOWN + 2])
+    more = f" and {len(names) - UNKNOWN_FIELDS_SHOWN - 2} more" if len(names) > UNKNOWN_FIELDS_SHOWN + 2 else ""
+    return f"Invalid input: check {shown}{more}."

@@ -38,6 +38,6 @@ def check_predict(request, *, session: bool) -> Refusal | None:
         user = found[0]
     if user is None and not settings.PREDICT_ALLOW_ANONYMOUS:
         return Refusal(401, "not_authenticated", LOGIN_REQUIRED, {"WWW-Authenticate": "Token"})
-    if (wait := throttling.retry_after(request, user)) is not None:
+    if (wait := throttling.admit(request, user)) is not None:
         return Refusal(429, "throttled", throttling.message(wait), {"Retry-After": str(wait)})
     return None

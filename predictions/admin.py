@@ -8,9 +8,7 @@ registry and the field choices), no foreign keys shown in the list, a UUID searc
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 import uuid
 from collections.abc import Iterator
@@ -31,9 +29,10 @@ from django.utils.html import format_html
 
 import ml
 from predictions import selectors, services
-from predictions.csvio import error_text
+from predictions.csvio import csv_lines, error_text
 from predictions.errors import HistoryUnavailable
 from predictions.models import Prediction, PredictionBatch
+from predictions.permissions import can_review
 
 admin.site.site_header = "mlsite review"
 admin.site.site_title = "mlsite admin"
@@ -259,7 +258,8 @@ class PredictionAdmin(admin.ModelAdmin):
     class Media:
         css = {"all": ["css/admin.css"]}
 
-    # --- permissions: every staff member reviews; recorded history is never added here; only superusers delete ----
+    # --- permissions (predictions.permissions): every staff member reads; feedback needs change_prediction (the
+    # "reviewers" group); recorded history is never added here; only superusers delete -------------------------------
     def has_module_permission(self, request: HttpRequest) -> bool:
         return _is_staff(request)
 
@@ -267,7 +267,7 @@ class PredictionAdmin(admin.ModelAdmin):
         return _is_staff(request)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return _is_staff(request)  # the form lets only the feedback change
+        return _is_staff(request) and can_review(request.user)  # the form lets only the feedback change
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -356,12 +356,12 @@ class PredictionAdmin(admin.ModelAdmin):
             self.message_user(request, str(exc), messages.ERROR)
 
     # --- bulk actions -------------------------------------------------------------------------------------------
-    @admin.action(description="Mark selected predictions as reviewed")
+    @admin.action(description="Mark selected predictions as reviewed", permissions=["change"])
     def mark_reviewed(self, request: HttpRequest, queryset) -> None:
         count = services.predictions_mark_reviewed(queryset=queryset, reviewer=request.user)
         self.message_user(request, f"{count} prediction(s) marked as reviewed.", messages.SUCCESS)
 
-    @admin.action(description="Export selected predictions as CSV")
+    @admin.action(description="Export selected predictions as CSV", permissions=["view"])
     def export_csv(self, request: HttpRequest, queryset) -> StreamingHttpResponse:
         response = StreamingHttpResponse(_export_lines(queryset.order_by("-created_at", "-id")),
                                          content_type="text/csv; charset=utf-8")
@@ -385,19 +385,13 @@ EXPORT_FIELDS = ["id", "request_id", "created_at", "model_name", "model_version"
 
 
 def _export_lines(queryset) -> Iterator[str]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    def rows() -> Iterator[list[Any]]:
+        yield EXPORT_FIELDS
+        for row in queryset.values_list(*EXPORT_FIELDS).iterator(chunk_size=2000):
+            yield [json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else
+                   ("" if value is None else value) for value in row]
 
-    def line(cells: list[Any]) -> str:
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerow(cells)
-        return buffer.getvalue()
-
-    yield line(EXPORT_FIELDS)
-    for row in queryset.values_list(*EXPORT_FIELDS).iterator(chunk_size=2000):
-        yield line([json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else
-                    ("" if value is None else value) for value in row])
+    return csv_lines(rows())
 
 
 def _is_staff(request: HttpRequest) -> bool:

@@ -95,26 +95,37 @@ def result_header(schema: FeatureSchema, labels: tuple[str, ...]) -> list[str]:
 def result_lines(schema: FeatureSchema, labels: tuple[str, ...], records: Iterable[Any]) -> Iterator[str]:
     """The scored CSV, one line per yield: the inputs as recorded, then status, prediction (and label and class
     probabilities for classifiers) or the reasons a row was refused."""
+
+    def rows() -> Iterator[list[Any]]:
+        yield result_header(schema, labels)
+        for number, record in enumerate(records, start=1):
+            inputs = record.inputs if isinstance(record.inputs, dict) else {}
+            outputs = record.outputs if isinstance(record.outputs, dict) else {}
+            cells: list[Any] = [number, *[inputs.get(name, "") for name in schema.accepted_names], record.status,
+                                outputs.get("prediction", "")]
+            if labels:
+                probabilities = outputs.get("probabilities") or {}
+                cells += [outputs.get("label", ""), *[probabilities.get(label, "") for label in labels]]
+            cells.append(error_text(record.error))
+            yield cells
+
+    return csv_lines(rows(), bom=True)
+
+
+def csv_lines(rows: Iterable[list[Any]], *, bom: bool = False) -> Iterator[str]:
+    """The one CSV writer of every download (scored batches, the admin's export): one line per yield, so a file of
+    millions of rows never sits in memory, and every text cell a spreadsheet would run as a formula (=, +, -, @, tab,
+    carriage return first) written as text. With ``bom`` the first line starts with a UTF-8 byte-order mark, which
+    makes Excel read the file as UTF-8."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-
-    def line(cells: list[Any]) -> str:
+    prefix = codecs.BOM_UTF8.decode() if bom else ""
+    for cells in rows:
         buffer.seek(0)
         buffer.truncate()
         writer.writerow([_safe(cell) for cell in cells])
-        return buffer.getvalue()
-
-    yield codecs.BOM_UTF8.decode() + line(result_header(schema, labels))
-    for number, record in enumerate(records, start=1):
-        inputs = record.inputs if isinstance(record.inputs, dict) else {}
-        outputs = record.outputs if isinstance(record.outputs, dict) else {}
-        cells: list[Any] = [number, *[inputs.get(name, "") for name in schema.accepted_names], record.status,
-                            outputs.get("prediction", "")]
-        if labels:
-            probabilities = outputs.get("probabilities") or {}
-            cells += [outputs.get("label", ""), *[probabilities.get(label, "") for label in labels]]
-        cells.append(error_text(record.error))
-        yield line(cells)
+        yield prefix + buffer.getvalue()
+        prefix = ""
 
 
 def error_text(error: Any) -> str:

@@ -11,6 +11,10 @@ from typing import Any
 
 from prometheus_client import Counter, Gauge, Histogram
 
+# The label value that stands for any model name or version taken from a request that names no existing model:
+# labels must come from a bounded set, or every random name in a URL would add a time series.
+UNKNOWN = "unknown"
+
 PREDICTION_LATENCY = Histogram(
     "mlsite_prediction_latency_seconds",
     "Time spent scoring one request (single input or whole batch).",
@@ -31,6 +35,13 @@ HISTORY_LOST_RECORDS = Counter(
     "mlsite_history_lost_records",
     "Inputs answered in best_effort mode whose history row could not be written.",
     ["model", "channel"],
+)
+RATE_LIMIT_FAILURES = Counter(
+    "mlsite_rate_limit_failures",
+    "Predict calls let through unthrottled because the rate limit's store was unavailable.",
+    # A labelled metric writes its multiprocess file on first use, not at import: processes that import this
+    # module before PROMETHEUS_MULTIPROC_DIR exists (docker/wait_for_db.py) must not fail on it.
+    ["store"],
 )
 BATCH_ROWS = Histogram(
     "mlsite_batch_rows",

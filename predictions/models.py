@@ -40,6 +40,8 @@ class PredictionBatch(models.Model):
     rows_rejected = models.PositiveIntegerField(default=0)
     rows_error = models.PositiveIntegerField(default=0)
     latency_ms = models.FloatField(null=True, blank=True, help_text="Time spent scoring the whole batch.")
+    digest = models.CharField(max_length=64, blank=True, editable=False,
+                              help_text="sha256 of the rows as sent: tells a retry from another batch with its id.")
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -7,6 +7,8 @@ best_effort mode the answer goes out anyway and the lost row is counted.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import time
 import uuid
@@ -18,6 +20,7 @@ from django.conf import settings
 from django.db import DatabaseError, Error, IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
+import ml
 from ml import InvalidInput, LoadedModel, ModelNotFound, ModelUnavailable, ScoringError, get_spec
 from predictions import history, metrics
 from predictions.errors import BatchTooLarge, DuplicateRequestId, HistoryUnavailable
@@ -64,7 +67,7 @@ def prediction_create(
         row.model_version = model.version
         clean = model.spec.schema.validate(inputs)
     except (InvalidInput, ModelNotFound, ModelUnavailable) as exc:
-        _refuse(row, inputs, exc)
+        _refuse(row, inputs, exc, resolved=not isinstance(exc, ModelNotFound))
         raise
     started = time.perf_counter()
     try:
@@ -88,14 +91,25 @@ def prediction_create(
 
 
 def _replay(row: Prediction) -> Prediction | None:
+    """The recorded prediction a retry of ``row`` should get back, or None (the client then hears 409, and nothing of
+    what was recorded). Only the principal who made it gets it: a request id is chosen by the client, so knowing one
+    must not be enough to read someone else's answer."""
     existing = Prediction.objects.filter(request_id=row.request_id).first()
-    same = (existing is not None and existing.status == Status.OK and existing.model_name == row.model_name
-            and existing.model_version == row.model_version and existing.channel == row.channel
-            and existing.inputs == row.inputs)
+    same = (existing is not None and existing.status == Status.OK and same_principal(existing, row)
+            and existing.model_name == row.model_name and existing.model_version == row.model_version
+            and existing.channel == row.channel and existing.inputs == row.inputs)
     if not same:
         return None
     existing.replayed = True
     return existing
+
+
+def same_principal(recorded: Prediction | PredictionBatch, asking: Prediction | PredictionBatch) -> bool:
+    """Whether two records were made by the same principal: the same user, or for anonymous callers (and the
+    CSRF-exempt channels, which never attach a session user) the same client address."""
+    if recorded.user_id is not None or asking.user_id is not None:
+        return recorded.user_id == asking.user_id
+    return recorded.client_ip == asking.client_ip
 
 
 def prediction_reject(
@@ -117,6 +131,7 @@ def prediction_reject(
 class BatchOutcome:
     batch: PredictionBatch
     rows: list[Prediction] = field(default_factory=list)  # in input order
+    replayed: bool = False  # a retry answered from the recorded batch
 
 
 def prediction_batch_create(
@@ -155,7 +170,11 @@ def prediction_batch_create(
         _refuse(whole, {"rows": len(rows), "first": rows[0]}, exc)
         raise
     batch = PredictionBatch(request_id=request_id, model_name=model.name, model_version=model.version,
-                            source_name=source_name[:255], rows_total=len(rows), **origin.row_fields())
+                            source_name=source_name[:255], rows_total=len(rows), digest=rows_digest(rows),
+                            **origin.row_fields())
+    replay = _batch_replay(batch) if origin.request_id is not None else None
+    if replay is not None and not _rejected_whole(replay.batch, partial):
+        return replay  # answered from the record, not scored again
     common = {"model_name": model.name, "model_version": model.version, **origin.row_fields()}
     records: list[Prediction] = []
     valid: list[tuple[Prediction, dict[str, Any]]] = []
@@ -171,7 +190,7 @@ def prediction_batch_create(
             valid.append((record, clean))
         records.append(record)
     if not partial and len(valid) < len(records):
-        _refuse_batch(batch, records, valid, model)
+        _refuse_batch(batch, records, valid, model, record=replay is None)
     started = time.perf_counter()
     try:
         results = model.predict([clean for _, clean in valid])
@@ -195,23 +214,71 @@ def prediction_batch_create(
             metrics.PREDICTIONS.labels(model.name, model.version, origin.channel, status).inc(count)
     metrics.PREDICTION_LATENCY.labels(model.name, model.version, origin.channel, "batch").observe(
         batch.latency_ms / 1000)
-    _save(records, batch=batch)
+    try:
+        _save(records, batch=batch)
+    except DuplicateRequestId:  # a retry that raced its original: answered like any other retry
+        if (replay := _batch_replay(batch)) is None:
+            raise
+        return replay
     return BatchOutcome(batch=batch, rows=records)
 
 
-def _refuse_batch(batch: PredictionBatch, records: list[Prediction], valid: list, model: LoadedModel) -> None:
+def rows_digest(rows: Sequence[Any]) -> str:
+    """sha256 of a batch's rows as sent, so that a retry of the same batch can be told from another batch that
+    reuses its request id."""
+    return hashlib.sha256(json.dumps(rows, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _batch_replay(batch: PredictionBatch) -> BatchOutcome | None:
+    """The recorded batch a retry (same X-Request-ID) gets back, as single predictions do: for the same principal,
+    model, version, channel and rows. Another batch under a recorded id raises DuplicateRequestId (409), which
+    discloses nothing of the recorded one; None when no batch has this id yet."""
+    try:
+        existing = PredictionBatch.objects.filter(request_id=batch.request_id).first()
+    except Error as exc:
+        _discard_broken_connection()
+        if settings.PREDICTION_LOG_MODE == "strict":
+            raise HistoryUnavailable("The prediction history is unavailable; nothing was answered. "
+                                     "Retry later.") from exc
+        return None  # best_effort: answered without a record anyway, so without looking for one
+    if existing is None:
+        return None
+    same = (same_principal(existing, batch) and existing.model_name == batch.model_name
+            and existing.model_version == batch.model_version and existing.channel == batch.channel
+            and existing.digest == batch.digest)
+    if not same:
+        raise DuplicateRequestId(
+            "This X-Request-ID was already used for another request; send a new one or omit the header.")
+    return BatchOutcome(batch=existing, rows=list(existing.predictions.order_by("id")), replayed=True)
+
+
+def _rejected_whole(batch: PredictionBatch, partial: bool) -> bool:
+    """An all-or-nothing batch that was refused: its retry is validated again and answered with the same 400."""
+    return not partial and batch.rows_ok == 0 and batch.rows_error == 0
+
+
+# Errors of an all-or-nothing batch are listed for this many rows at most; the message counts the rest. An answer
+# listing every row's errors would be larger than the request that caused it.
+BATCH_ERRORS_SHOWN = 20
+
+
+def _refuse_batch(batch: PredictionBatch, records: list[Prediction], valid: list, model: LoadedModel, *,
+                  record: bool = True) -> None:
+    """Refuse an all-or-nothing batch with an invalid row: every row is recorded as rejected (unless ``record`` is
+    False: the retry of a batch refused before) and InvalidInput lists the errors keyed "<row>.<field>"."""
     not_scored = {"code": "batch_rejected", "message": "Not scored: other rows of this batch are invalid."}
-    for record, clean in valid:
-        record.status, record.inputs, record.error = Status.REJECTED, clean, not_scored
+    for row, clean in valid:
+        row.status, row.inputs, row.error = Status.REJECTED, clean, not_scored
     batch.rows_rejected = len(records)
-    metrics.PREDICTIONS.labels(model.name, model.version, batch.channel, Status.REJECTED).inc(len(records))
-    _save(records, batch=batch)
-    fields = {f"{index}.{name}": messages
-              for index, record in enumerate(records) if record.error.get("fields")
-              for name, messages in record.error["fields"].items()}
-    bad = sorted({int(key.split(".")[0]) for key in fields})
+    if record:
+        metrics.PREDICTIONS.labels(model.name, model.version, batch.channel, Status.REJECTED).inc(len(records))
+        _save(records, batch=batch)
+    bad = [index for index, row in enumerate(records) if row.error.get("fields")]
+    fields = {f"{index}.{name}": messages for index in bad[:BATCH_ERRORS_SHOWN]
+              for name, messages in records[index].error["fields"].items()}
     shown = ", ".join(str(i) for i in bad[:10]) + (" …" if len(bad) > 10 else "")
-    raise InvalidInput(f"{len(bad)} of {len(records)} rows are invalid (rows {shown}); nothing was scored.",
+    listed = f"; errors listed for the first {BATCH_ERRORS_SHOWN}" if len(bad) > BATCH_ERRORS_SHOWN else ""
+    raise InvalidInput(f"{len(bad)} of {len(records)} rows are invalid (rows {shown}){listed}; nothing was scored.",
                        fields=fields)
 
 
@@ -241,11 +308,13 @@ def predictions_mark_reviewed(*, queryset, reviewer: Any) -> int:
 
 
 # --- recording ----------------------------------------------------------------------------------------------------
-def _refuse(row: Prediction, raw: Any, exc: Exception) -> None:
+def _refuse(row: Prediction, raw: Any, exc: Exception, *, resolved: bool = False) -> None:
+    """Record a refused request. ``resolved``: the row's model name and version name a model that exists (not
+    whatever a client put in the URL)."""
     row.status = Status.ERROR if isinstance(exc, ModelUnavailable | ScoringError) else Status.REJECTED
     row.inputs = _raw_inputs(raw)
     row.error = _error_body(exc)
-    _observe(row)
+    _observe(row, resolved=resolved)
     _save([row])
 
 
@@ -285,11 +354,21 @@ _ERROR_CODES = {
 }
 
 
-def _observe(row: Prediction) -> None:
-    metrics.PREDICTIONS.labels(row.model_name, row.model_version, row.channel, row.status).inc()
+def _observe(row: Prediction, *, resolved: bool = True) -> None:
+    name, version = (row.model_name, row.model_version) if resolved else _bounded(row.model_name, row.model_version)
+    metrics.PREDICTIONS.labels(name, version, row.channel, row.status).inc()
     if row.latency_ms is not None:
-        metrics.PREDICTION_LATENCY.labels(row.model_name, row.model_version, row.channel, row.status).observe(
-            row.latency_ms / 1000)
+        metrics.PREDICTION_LATENCY.labels(name, version, row.channel, row.status).observe(row.latency_ms / 1000)
+
+
+def _bounded(name: str, version: str) -> tuple[str, str]:
+    """Metric labels for a model name and version taken from a request: each becomes "unknown" unless it names a
+    model (version) that exists, so that random names in URLs cannot add a time series each to /metrics."""
+    if name not in ml.SPECS:
+        return metrics.UNKNOWN, metrics.UNKNOWN
+    if version and version not in get_registry().versions(name):
+        return name, metrics.UNKNOWN
+    return name, version
 
 
 def _save(rows: list[Prediction], *, batch: PredictionBatch | None = None) -> bool:

@@ -15,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from ml import InvalidInput, ModelNotFound, ModelUnavailable, ScoringError
-from predictions import access, csvio, selectors, services
+from predictions import access, csvio, links, selectors, services, throttling
 from predictions.api.errors import error_response, wants_json
 from predictions.errors import DuplicateRequestId, HistoryUnavailable
 from predictions.forms import CsvUploadForm, FeatureForm, HistoryFilterForm, initial_from
@@ -69,16 +69,16 @@ def model_form(request: HttpRequest, name: str) -> HttpResponse:
         form.add_schema_errors(exc.fields or {"__all__": [str(exc)]})
         return render(request, "predictions/form.html", {"info": info, "form": form}, status=400)
     except ScoringError:
-        return redirect("prediction-detail", request_id=request.request_id)  # recorded with status "error"
+        return redirect(links.prediction_url(request.request_id))  # recorded with status "error"
     except (ModelUnavailable, HistoryUnavailable, DuplicateRequestId) as exc:
         return _not_taken(request, exc, "Reload the form and submit it again.")
-    return redirect("prediction-detail", request_id=row.request_id)
+    return redirect(links.prediction_url(row.request_id))
 
 
 def prediction_detail(request: HttpRequest, request_id: uuid.UUID) -> HttpResponse:
-    """The result page. Its address is the request id, an unguessable UUID: whoever holds it may read it."""
+    """The result page: for its owner, history readers and holders of its private link (predictions.links)."""
     row = selectors.prediction_get_by_request_id(request_id=request_id)
-    if row is None:
+    if row is None or not links.may_open(request, row, kind="prediction"):
         raise Http404("No prediction with this id.")
     try:
         spec = selectors.model_get(name=row.model_name).spec
@@ -144,10 +144,11 @@ def batch_upload(request: HttpRequest, name: str) -> HttpResponse:
     try:
         if problem is None:
             rows = csvio.read_rows(upload.file, info.spec.schema, max_rows=settings.BATCH_UPLOAD_MAX_ROWS)
+            throttling.charge(request, len(rows) - 1)
             outcome = services.prediction_batch_create(
                 model_name=name, rows=[csvio.parse_row(info.spec.schema, row) for row in rows], origin=origin,
                 source_name=upload.name or "", max_rows=settings.BATCH_UPLOAD_MAX_ROWS, partial=True)
-            return redirect("batch-detail", request_id=outcome.batch.request_id)
+            return redirect(links.batch_url(outcome.batch.request_id))
     except csvio.CsvProblem as exc:
         problem = str(exc)
     except (ModelUnavailable, HistoryUnavailable, DuplicateRequestId) as exc:
@@ -183,10 +184,15 @@ def batch_template(request: HttpRequest, name: str) -> HttpResponse:
 REJECTED_SHOWN = 200
 
 
-def batch_detail(request: HttpRequest, request_id: uuid.UUID) -> HttpResponse:
+def _batch_or_404(request: HttpRequest, request_id: uuid.UUID):
     batch = selectors.batch_get_by_request_id(request_id=request_id)
-    if batch is None:
+    if batch is None or not links.may_open(request, batch, kind="batch"):
         raise Http404("No batch with this id.")
+    return batch
+
+
+def batch_detail(request: HttpRequest, request_id: uuid.UUID) -> HttpResponse:
+    batch = _batch_or_404(request, request_id)
     refused = []
     for number, row in selectors.batch_problem_rows(batch=batch, limit=REJECTED_SHOWN):
         refused.append({"number": number, "status": row.status, "reasons": csvio.error_text(row.error)})
@@ -197,9 +203,7 @@ def batch_detail(request: HttpRequest, request_id: uuid.UUID) -> HttpResponse:
 
 
 def batch_download(request: HttpRequest, request_id: uuid.UUID) -> StreamingHttpResponse:
-    batch = selectors.batch_get_by_request_id(request_id=request_id)
-    if batch is None:
-        raise Http404("No batch with this id.")
+    batch = _batch_or_404(request, request_id)
     try:
         spec = selectors.model_get(name=batch.model_name).spec
     except ModelNotFound as exc:

@@ -59,7 +59,12 @@ DIAMOND = {"carat": 0.7, "cut": "Ideal", "color": "G", "clarity": "VS2", "depth"
 
 @pytest.fixture
 def staff_user(django_user_model):
-    return django_user_model.objects.create_user("reviewer", "reviewer@example.com", "s3cret-pass!", is_staff=True)
+    """A reviewer as README "Security" makes one: staff, in the reviewers group (history and feedback)."""
+    from predictions.management.commands.access import reviewers_group
+
+    user = django_user_model.objects.create_user("reviewer", "reviewer@example.com", "s3cret-pass!", is_staff=True)
+    user.groups.add(reviewers_group())
+    return user
 
 
 @pytest.fixture

@@ -19,11 +19,9 @@ from predictions.errors import (
     ModelUnavailable,
     ScoringError,
 )
-from predictions.paths import PathSet
+from predictions.paths import json_paths
 
 log = logging.getLogger(__name__)
-
-JSON_PATHS = PathSet(("/api/", "/predict", "/v2", "/mlflow/", "/healthz", "/readyz", "/metrics"))
 
 # Domain error → (HTTP status, code)
 _DOMAIN: dict[type[Exception], tuple[int, str]] = {
@@ -60,7 +58,7 @@ def domain_error(exc: Exception) -> HttpError | None:
 
 
 def wants_json(request: HttpRequest) -> bool:
-    return request.path in JSON_PATHS or "application/json" in request.headers.get("Accept", "")
+    return request.path in json_paths() or "application/json" in request.headers.get("Accept", "")
 
 
 def error_body(request: Any, code: str, message: str, fields: dict | None = None) -> dict[str, Any]:

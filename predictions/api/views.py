@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 import ml
-from predictions import selectors, services
+from predictions import permissions, selectors, services, throttling
 from predictions.api.parsers import PayloadTooLarge
 from predictions.api.serializers import (
     ErrorSerializer,
@@ -28,16 +28,22 @@ from predictions.models import Channel, Status
 from predictions.throttling import PredictThrottle
 
 
-class IsStaffOrToken(BasePermission):
-    """History and feedback: a staff session, or any active user's API token (service accounts)."""
+class CanReadHistory(BasePermission):
+    """History: a staff account or the predictions.view_prediction permission (predictions.permissions)."""
 
-    message = "Staff login or an API token (Authorization: Token <key>) is required."
+    message = "Reading the history needs a staff account or the predictions.view_prediction permission."
 
     def has_permission(self, request: Request, view) -> bool:
-        user = request.user
-        if not (user and user.is_authenticated and user.is_active):
-            return False
-        return bool(user.is_staff or request.auth is not None)
+        return permissions.can_read_history(request.user)
+
+
+class CanReview(BasePermission):
+    """Feedback: the predictions.change_prediction permission (predictions.permissions)."""
+
+    message = "Recording feedback needs the predictions.change_prediction permission."
+
+    def has_permission(self, request: Request, view) -> bool:
+        return permissions.can_review(request.user)
 
 
 class PredictPermission(BasePermission):
@@ -102,8 +108,12 @@ class PredictApi(APIView):
             services.prediction_reject(model_name=name, raw=raw, error=exc, origin=origin, version=version)
             raise
         if isinstance(data, list):
+            throttling.charge(request, len(data) - 1)  # the call was admitted as one row; a batch costs them all
             outcome = services.prediction_batch_create(model_name=name, rows=data, origin=origin, version=version,
                                                        partial=False)
+            if outcome.replayed:
+                return Response(batch_payload(outcome), status=status.HTTP_200_OK,
+                                headers={"Idempotent-Replayed": "true"})
             return Response(batch_payload(outcome), status=status.HTTP_201_CREATED)
         row = services.prediction_create(model_name=name, inputs=data, origin=origin, version=version)
         if row.replayed:  # a retry of a request already answered: the same answer, not a second prediction
@@ -137,7 +147,7 @@ class HistoryPagination(CursorPagination):
 
 
 class PredictionListApi(generics.ListAPIView):
-    permission_classes = [IsStaffOrToken]
+    permission_classes = [CanReadHistory]
     serializer_class = PredictionRecordSerializer
     pagination_class = HistoryPagination
 
@@ -162,7 +172,7 @@ class PredictionListApi(generics.ListAPIView):
 
 
 class PredictionDetailApi(APIView):
-    permission_classes = [IsStaffOrToken]
+    permission_classes = [CanReadHistory]
 
     @extend_schema(summary="One history record", responses={200: PredictionRecordSerializer, 404: ErrorSerializer})
     def get(self, request: Request, pk: int) -> Response:
@@ -173,7 +183,7 @@ class PredictionDetailApi(APIView):
 
 
 class FeedbackApi(APIView):
-    permission_classes = [IsStaffOrToken]
+    permission_classes = [CanReview]
 
     class InputSerializer(serializers.Serializer):
         actual = serializers.JSONField(help_text="The true outcome: a class label (iris) or a price in USD "

@@ -18,7 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework.exceptions import APIException
 
 import ml
-from predictions import access, services
+from predictions import access, services, throttling
 from predictions.api.parsers import loads_strict, read_bounded
 from predictions.errors import InvalidInput
 from predictions.http import origin_for
@@ -99,6 +99,7 @@ def invocations(request: HttpRequest, name: str) -> HttpResponse:
         return _refuse(name, raw, str(exc.detail), exc.status_code, origin)
     except BadPayload as exc:
         return _refuse(name, raw, str(exc), 400, origin)
+    throttling.charge(request, len(rows) - 1)
     records, error = score_rows(name=name, rows=rows, origin=origin)
     if error is not None:
         return _error(error.message, error.status, error.headers)

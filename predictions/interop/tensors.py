@@ -26,6 +26,7 @@ NUMERIC = {
 }
 DATATYPES = (*NUMERIC, "BYTES")
 MAX_ROWS_PER_TENSOR = 1_000_000
+MAX_NAME = 64  # a tensor name is echoed in errors and records: no feature name is longer
 
 
 class TensorError(ValueError):
@@ -65,6 +66,8 @@ def read_inputs(request: dict, binary: bytes) -> list[Tensor]:
         name, datatype, shape = spec.get("name"), spec.get("datatype"), spec.get("shape")
         if not isinstance(name, str) or not name:
             raise TensorError(f"inputs[{index}] needs a name.")
+        if len(name) > MAX_NAME:
+            raise TensorError(f"inputs[{index}]: a name of {len(name):,} characters is longer than any feature's.")
         if datatype not in DATATYPES:
             raise TensorError(f"Input '{name}': datatype must be one of {', '.join(DATATYPES)}.")
         if (not isinstance(shape, list) or not 1 <= len(shape) <= 2
@@ -145,7 +148,8 @@ def rows_from_tensors(tensors: list[Tensor], schema: FeatureSchema) -> list[dict
     accepted = set(schema.accepted_names)
     unknown = [t.name for t in tensors if t.name not in accepted]
     if unknown:
-        raise TensorError(f"Unknown input(s) {', '.join(unknown)}; expected one tensor per feature "
+        shown = ", ".join(unknown[:5]) + (f" and {len(unknown) - 5:,} more" if len(unknown) > 5 else "")
+        raise TensorError(f"Unknown input(s) {shown}; expected one tensor per feature "
                           f"({', '.join(schema.accepted_names)}) or one [N, {len(schema.features)}] tensor.")
     if len({t.name for t in tensors}) != len(tensors):
         raise TensorError("Each input may be given only once.")

@@ -16,7 +16,7 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework.exceptions import APIException
 
 import ml
-from predictions import access, services
+from predictions import access, services, throttling
 from predictions.api.parsers import loads_strict, read_bounded
 from predictions.errors import InvalidInput
 from predictions.http import origin_for
@@ -137,6 +137,7 @@ def infer(request: HttpRequest, name: str, version: str | None = None) -> HttpRe
         return _refuse(name, raw, str(exc.detail), exc.status_code, origin, version)
     except TensorError as exc:
         return _refuse(name, _capped(raw), str(exc), 400, origin, version)
+    throttling.charge(request, len(rows) - 1)
     records, error = score_rows(name=name, rows=rows, origin=origin, version=version)
     if error is not None:
         return _error(error.message, error.status, error.headers)

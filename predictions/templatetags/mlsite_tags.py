@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django import template
 
+from predictions import links
+
 register = template.Library()
 
 
@@ -13,3 +15,19 @@ def money(value) -> str:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return "" if value is None else str(value)
     return f"${value:,.2f}"
+
+
+# Private links (predictions.links): a result page opens for its owner, history readers and whoever holds its link.
+@register.simple_tag
+def prediction_link(request_id) -> str:
+    return links.prediction_url(request_id)
+
+
+@register.simple_tag
+def batch_link(request_id) -> str:
+    return links.batch_url(request_id)
+
+
+@register.simple_tag
+def batch_download_link(request_id) -> str:
+    return links.batch_download_url(request_id)

@@ -7,6 +7,7 @@ import io
 
 import pytest
 
+from predictions import links
 from predictions.models import Prediction, PredictionBatch
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -20,9 +21,9 @@ def test_iris_form_predicts_and_shows_the_result_with_probabilities(page, shoot)
     page.fill("#id_petal_length", "6.0")
     page.fill("#id_petal_width", "2.5")
     page.click("button[type=submit]")
-    page.wait_for_url("**/predictions/*/")
+    page.wait_for_url("**/predictions/*/?key=*")
     row = Prediction.objects.get()
-    assert page.url.endswith(f"/predictions/{row.request_id}/")
+    assert page.url.endswith(links.prediction_url(row.request_id))  # the private link
     assert (row.channel, row.status) == ("form", "ok")
     assert page.get_by_test_id("answer").inner_text() == row.outputs["label"] == "virginica"
     assert page.locator(".bar-row").count() == 3
@@ -40,7 +41,7 @@ def test_diamond_form_takes_x_y_z_and_computes_the_volume(page, shoot):
     page.fill("#id_y", "6.1")
     page.fill("#id_z", "3.7")
     page.click("button[type=submit]")
-    page.wait_for_url("**/predictions/*/")
+    page.wait_for_url("**/predictions/*/?key=*")
     row = Prediction.objects.get()
     assert row.inputs["cut"] == "Premium" and row.inputs["volume"] == pytest.approx(6.0 * 6.1 * 3.7)
     answer = page.get_by_test_id("answer").inner_text()
@@ -75,7 +76,7 @@ def test_forms_fit_a_phone(phone_page, shoot):
         assert phone_page.evaluate("document.documentElement.scrollWidth") <= 390
         shoot(phone_page, f"form-{name}-phone")
     phone_page.click("button[type=submit]")
-    phone_page.wait_for_url("**/predictions/*/")
+    phone_page.wait_for_url("**/predictions/*/?key=*")
     assert phone_page.evaluate("document.documentElement.scrollWidth") <= 390
     shoot(phone_page, "result-diamonds-phone")
 
@@ -95,7 +96,7 @@ def test_csv_upload_scores_good_rows_lists_bad_ones_and_downloads(page, shoot, t
     shoot(page, "batch-diamonds-desktop")
     page.set_input_files("#id_file", str(upload))
     page.click("button[type=submit]")
-    page.wait_for_url("**/batches/*/")
+    page.wait_for_url("**/batches/*/?key=*")
     assert page.get_by_test_id("rows-total").inner_text() == "4"
     assert page.get_by_test_id("rows-ok").inner_text() == "2"
     assert page.get_by_test_id("rows-rejected").inner_text() == "2"

@@ -8,6 +8,7 @@ from django.core.management import call_command
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from predictions.management.commands.access import reviewers_group
 from predictions.models import Prediction, Status
 from tests.conftest import DIAMOND, IRIS_VIRGINICA
 
@@ -215,7 +216,9 @@ def test_anonymous_predictions_can_be_switched_off(api_client, settings, staff_u
 # --- history and feedback ------------------------------------------------------------------------------------------
 @pytest.fixture
 def token_client(django_user_model):
+    """A service account in the reviewers group (history and feedback), calling with its API token."""
     service = django_user_model.objects.create_user("service-account")
+    service.groups.add(reviewers_group())
     call_command("drf_create_token", "service-account")
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get(user=service).key}")
@@ -229,7 +232,7 @@ def make_history(api_client) -> list[dict]:
     return rows
 
 
-def test_history_needs_staff_or_a_token(api_client, django_user_model, staff_client, token_client):
+def test_history_needs_staff_or_the_view_permission(api_client, django_user_model, staff_client, token_client):
     assert_error(api_client.get("/api/predictions/"), 401, "not_authenticated")
     assert api_client.get("/api/predictions/")["WWW-Authenticate"] == "Token"
     visitor = APIClient()

@@ -11,6 +11,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from predictions import links
 from predictions.models import Prediction, PredictionBatch
 from tests.conftest import IRIS_VIRGINICA
 
@@ -35,7 +36,8 @@ def test_the_form_is_built_from_the_schema_with_units_ranges_and_an_example(clie
 def test_a_form_post_redirects_to_its_result_page(client):
     response = client.post("/models/iris/", IRIS_FORM)
     row = Prediction.objects.get()
-    assert response.status_code == 302 and response["Location"] == f"/predictions/{row.request_id}/"
+    assert response.status_code == 302 and response["Location"] == links.prediction_url(row.request_id)
+    assert response["Location"].startswith(f"/predictions/{row.request_id}/?key=")
     assert (row.channel, row.status, row.outputs["label"]) == ("form", "ok", "virginica")
     page = client.get(response["Location"])
     assert page.status_code == 200 and b"virginica" in page.content
@@ -55,8 +57,9 @@ def test_an_upload_under_a_batch_request_id_already_recorded_is_a_409_page(clien
     content = (",".join(IRIS_FORM) + "\n" + ",".join(IRIS_FORM.values()) + "\n").encode()
     first = client.post("/models/iris/batch/", {"file": SimpleUploadedFile("rows.csv", content, "text/csv")},
                         HTTP_X_REQUEST_ID=taken)
-    assert first.status_code == 302 and first["Location"] == f"/batches/{taken}/"
-    again = client.post("/models/iris/batch/", {"file": SimpleUploadedFile("rows.csv", content, "text/csv")},
+    assert first.status_code == 302 and first["Location"] == links.batch_url(taken)
+    other = content + b"5.0,3.0,1.5,0.2\n"  # another file under the same id: not a retry
+    again = client.post("/models/iris/batch/", {"file": SimpleUploadedFile("rows.csv", other, "text/csv")},
                         HTTP_X_REQUEST_ID=taken)
     assert again.status_code == 409 and b"Upload the file again." in again.content
     assert PredictionBatch.objects.filter(request_id=taken).count() == 1
@@ -102,7 +105,7 @@ def test_the_template_csv_is_accepted_as_it_is(client):
     assert template["Content-Disposition"] == 'attachment; filename="diamonds-template.csv"'
     response = upload(client, "diamonds", template.content)
     batch = PredictionBatch.objects.get()
-    assert response.status_code == 302 and response["Location"] == f"/batches/{batch.request_id}/"
+    assert response.status_code == 302 and response["Location"] == links.batch_url(batch.request_id)
     assert (batch.rows_total, batch.rows_ok, batch.channel) == (1, 1, "batch")
 
 
@@ -110,7 +113,7 @@ def test_the_scored_csv_streams_every_row_in_file_order(client):
     rows = "\n".join(f"{5 + i / 100},3.0,{1 + i / 50},0.{i % 9 + 1}" for i in range(250))
     upload(client, "iris", "sepal_length,sepal_width,petal_length,petal_width\n" + rows + "\n4,4,4,-4\n")
     batch = PredictionBatch.objects.get()
-    response = client.get(f"/batches/{batch.request_id}/results.csv")
+    response = client.get(links.batch_download_url(batch.request_id))
     assert response.streaming and response["Content-Type"] == "text/csv; charset=utf-8"
     scored = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
     recorded = list(Prediction.objects.filter(batch=batch).order_by("id"))
@@ -119,14 +122,14 @@ def test_the_scored_csv_streams_every_row_in_file_order(client):
     assert [r["label"] for r in scored[:250]] == [r.outputs["label"] for r in recorded[:250]]
     assert float(scored[0]["probability_setosa"]) == recorded[0].outputs["probabilities"]["setosa"]
     assert scored[-1]["status"] == "rejected" and scored[-1]["error"].startswith("petal_width: Must be")
-    summary = client.get(f"/batches/{batch.request_id}/")
+    summary = client.get(links.batch_url(batch.request_id))
     assert [item["number"] for item in summary.context["refused"]] == [251]
 
 
 def test_text_cells_that_look_like_formulas_are_neutralised_in_the_download(client):
     upload(client, "diamonds", "carat,cut,color,clarity,depth,table,volume\n=1+1,@SUM(A1),G,VS2,61,57,100\n")
     batch = PredictionBatch.objects.get()
-    content = b"".join(client.get(f"/batches/{batch.request_id}/results.csv").streaming_content).decode()
+    content = b"".join(client.get(links.batch_download_url(batch.request_id)).streaming_content).decode()
     assert "'=1+1" in content and "'@SUM(A1)" in content and ",=1+1" not in content
 
 
