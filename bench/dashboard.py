@@ -18,6 +18,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+# manage.py and in-process Django here are local tools, like `make run`: DEBUG on (production is the default).
+os.environ.setdefault("DJANGO_DEBUG", "1")
 sys.path.insert(0, str(ROOT))
 
 FILL = """

@@ -23,6 +23,8 @@ from pathlib import Path
 import psycopg
 
 ROOT = Path(__file__).resolve().parents[1]
+# manage.py and in-process Django here are local tools, like `make run`: DEBUG on (production is the default).
+os.environ.setdefault("DJANGO_DEBUG", "1")
 DB = "bench_history"
 
 

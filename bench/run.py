@@ -33,6 +33,8 @@ from pathlib import Path
 import psycopg
 
 ROOT = Path(__file__).resolve().parents[1]
+# manage.py and in-process Django here are local tools, like `make run`: DEBUG on (production is the default).
+os.environ.setdefault("DJANGO_DEBUG", "1")
 PY = sys.executable
 DB = "bench_mlsite"
 PG = {"host": "127.0.0.1", "port": 5432, "user": os.environ.get("PGUSER", "root")}

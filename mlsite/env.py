@@ -8,7 +8,10 @@ scalar readers live here and django-environ is used only for what it does well: 
 from __future__ import annotations
 
 import os
+import secrets
+import tempfile
 from collections.abc import Sequence
+from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -94,3 +97,24 @@ def env_cache(name: str) -> dict | None:
         return environ.Env.cache_url_config(url)
     except Exception as exc:  # noqa: BLE001 - as above
         raise ImproperlyConfigured(f"{name} is not a valid cache URL: {exc}") from None
+
+
+def local_secret_key(path: Path) -> str:
+    """A development site's secret key: random, created once at ``path`` (readable by its owner only), then reused.
+
+    Never a fixed string, so no two development sites share a key and no key is published with the code. Written to a
+    temporary file and linked into place, so concurrent first starts agree on one key and never read half of one.
+    """
+    path = Path(path)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".secret_key-")  # created mode 0600
+        try:
+            with os.fdopen(descriptor, "w") as handle:
+                handle.write(secrets.token_urlsafe(50) + "\n")
+            os.link(temporary, path)
+        except FileExistsError:
+            pass  # another process published its key first: that one is used
+        finally:
+            os.unlink(temporary)
+    return path.read_text().strip()

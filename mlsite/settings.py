@@ -1,32 +1,48 @@
 """mlsite settings, read from the environment (see README "Configuration").
 
-No environment at all gives a DEBUG site on a SQLite file under var/. Production sets DJANGO_DEBUG=0,
-DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS and DATABASE_URL; anything missing or malformed stops start-up.
+DEBUG is off unless DJANGO_DEBUG=1 says otherwise, and then DJANGO_SECRET_KEY and DJANGO_ALLOWED_HOSTS are required:
+anything missing or malformed stops start-up. `make run` sets DJANGO_DEBUG=1 and needs nothing else: a SQLite file
+under var/ and a random secret key kept there. Production sets DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS and
+DATABASE_URL.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from mlsite.env import env_bool, env_cache, env_choice, env_database, env_int, env_list, env_str
+from mlsite.env import (
+    env_bool,
+    env_cache,
+    env_choice,
+    env_database,
+    env_int,
+    env_list,
+    env_str,
+    local_secret_key,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
-DEBUG = env_bool("DJANGO_DEBUG", default=True)
+# Fail closed: production is the default. `make run` and the test settings turn DEBUG on explicitly.
+DEBUG = env_bool("DJANGO_DEBUG", default=False)
 
 if DEBUG:
-    SECRET_KEY = env_str("DJANGO_SECRET_KEY", "django-insecure-local-development-only-never-use-in-production")
+    # No fixed fallback key: a development site gets a random key of its own, kept under var/ so that sessions
+    # survive a restart of the dev server.
+    SECRET_KEY = env_str("DJANGO_SECRET_KEY") or local_secret_key(VAR_DIR / "secret_key")
     ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 else:
     SECRET_KEY = env_str("DJANGO_SECRET_KEY")
     if not SECRET_KEY:
         raise ImproperlyConfigured(
-            "DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off. Generate one with: "
-            "python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+            "DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off (the default). Generate one with: "
+            "python -c 'import secrets; print(secrets.token_urlsafe(50))' — or set DJANGO_DEBUG=1 for a local "
+            "development site (`make run` does)."
         )
     ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS")
     if not ALLOWED_HOSTS:
@@ -133,12 +149,15 @@ STATIC_URL = "static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns on every start when it is missing
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Pre-compressing (gzip + brotli) makes collectstatic take most of a minute; DJANGO_STATIC_COMPRESS=0 skips it where
+# nobody downloads the files (a throwaway check) or where the proxy in front compresses.
+_STATIC_COMPRESS = env_bool("DJANGO_STATIC_COMPRESS", True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
-        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        if not DEBUG
-        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage" if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage" if _STATIC_COMPRESS
+        else "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"
     },
 }
 
@@ -161,11 +180,15 @@ if not DEBUG:
         # The operator said the reverse proxy in front redirects HTTP to HTTPS; the deploy check cannot see that.
         SILENCED_SYSTEM_CHECKS = ["security.W008"]
 
-# Content-Security-Policy for every page (django-csp): no inline scripts, nothing from other origins. JSON and
-# plain-text endpoints are skipped — a policy means nothing to an API client and costs the hot path a header.
+# Where mlsite answers JSON or plain text rather than pages: errors there are JSON, and the Content-Security-Policy
+# (which means nothing to an API client and costs the hot path a header) is skipped. One list, read by both the
+# error pages and the CSP middleware (predictions.paths.PathSet: "/predict" covers "/predict" and "/predict/...",
+# never "/predictions/..."). Pages that live under one of these prefixes are listed as exceptions.
+JSON_PATHS = ["/api/", "/predict", "/v2", "/mlflow/", "/healthz", "/readyz", "/metrics"]
+JSON_PATH_EXCEPTIONS = ["/api/docs/"]  # Swagger UI is a page
+
+# Content-Security-Policy for every page (django-csp): no inline scripts, nothing from other origins.
 CONTENT_SECURITY_POLICY = {
-    "EXCLUDE_URL_PREFIXES": ["/api/models/", "/api/predictions/", "/api/predict", "/api/schema/", "/predict",
-                             "/v2", "/mlflow/", "/healthz", "/readyz", "/metrics"],
     "DIRECTIVES": {
         "default-src": [SELF],
         "script-src": [SELF],
@@ -197,9 +220,14 @@ TRUSTED_PROXY_COUNT = env_int("DJANGO_TRUSTED_PROXY_COUNT", 0, minimum=0)
 
 # --- REST API ---------------------------------------------------------------------------------------------------------
 PREDICT_ALLOW_ANONYMOUS = env_bool("PREDICT_ALLOW_ANONYMOUS", True)
-# Per client (user or IP) rate of predict calls, DRF syntax ("20/second", "600/minute"); "off" disables throttling.
+# Predicted rows per client (user or IP), one budget across every channel; a batch costs its rows
+# (predictions.throttling). DRF syntax ("20/second", "600/minute"); "off" disables it.
 _predict_rate = env_str("PREDICT_THROTTLE_RATE", "20/second")
 PREDICT_THROTTLE_RATE = None if _predict_rate.lower() in ("off", "none", "0") else _predict_rate
+if PREDICT_THROTTLE_RATE and not re.fullmatch(r"[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)",
+                                              PREDICT_THROTTLE_RATE):
+    raise ImproperlyConfigured(f"PREDICT_THROTTLE_RATE={PREDICT_THROTTLE_RATE!r} is not a rate like 20/second, "
+                               "600/minute or off.")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

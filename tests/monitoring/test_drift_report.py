@@ -77,7 +77,7 @@ def test_the_exit_status_reaches_the_shell(trained_model_dir):
     from django.db import connection
 
     db = connection.settings_dict
-    env = {"MODEL_DIR": str(trained_model_dir), "PATH": "/usr/bin:/bin",
+    env = {"MODEL_DIR": str(trained_model_dir), "PATH": "/usr/bin:/bin", "DJANGO_DEBUG": "1",
            "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"}
     score(diamond_rows(800, carat_factor=1.8))
     result = subprocess.run([sys.executable, "manage.py", "drift_report", "--model", "diamonds"], cwd=ROOT, env=env,
