@@ -22,7 +22,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     HOST=0.0.0.0 \
     PORT=8000 \
     MODEL_DIR=/app/var/models \
-    STATIC_ROOT=/app/var/static
+    STATIC_ROOT=/app/var/static \
+    DJANGO_DEBUG=0
 
 RUN groupadd --system --gid 10001 mlsite \
     && useradd --system --uid 10001 --gid mlsite --home-dir /app --no-create-home --shell /usr/sbin/nologin mlsite
@@ -38,8 +39,9 @@ RUN --mount=type=bind,from=builder,source=/wheels,target=/wheels \
 WORKDIR /app
 COPY . .
 
-# Static files are collected and compressed once, here; whitenoise serves them from the image by their hashed names.
-# The settings refuse DEBUG=0 without a secret and hosts, hence throwaway values that exist only in this RUN.
+# Static files are collected and compressed once, here; whitenoise serves them from the image by their hashed names
+# (and the proxy stage below copies them for nginx). The settings refuse DEBUG=0 without a secret and hosts: a random
+# secret that exists only in this RUN, and a placeholder host.
 #
 # The models are trained here too, not by a one-shot service into a volume. Both are reproducible from what the
 # image ships (sklearn's iris, ml/data/diamonds.csv.gz; fixed seeds, a few seconds), and the registry refuses an
@@ -48,8 +50,9 @@ COPY . .
 # stays immutable — what was tested is what runs, and rolling back the image rolls back code and models together.
 # The code and models stay owned by root, read-only to the user the server runs as (mlsite, uid 10001).
 RUN python -m compileall -q ml mlsite predictions \
-    && DJANGO_DEBUG=0 DJANGO_SECRET_KEY=build-time-only-collectstatic-needs-no-secret DJANGO_ALLOWED_HOSTS=localhost \
-       python manage.py collectstatic --noinput \
+    && DJANGO_SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
+    && export DJANGO_SECRET_KEY DJANGO_ALLOWED_HOSTS=localhost \
+    && python manage.py collectstatic --noinput \
     && python manage.py train \
     && python manage.py models
 
@@ -58,3 +61,16 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 CMD ["python", "docker/healthcheck.py"]
 ENTRYPOINT ["/app/docker/entrypoint.sh"]
 CMD ["web"]
+
+# --- proxy: nginx in front of gunicorn (compose's `proxy` service; `docker build --target proxy`) ---------------------
+# Buffers slow clients, enforces the body limits, serves /static/ from the files collected above and keeps /metrics
+# inside the network. docker/nginx/mlsite.conf.template is rendered at start by the image's envsubst step.
+FROM nginx:1.28-bookworm AS proxy
+ENV MLSITE_UPSTREAM=web:8000 \
+    MLSITE_LISTEN=8080 \
+    MLSITE_STATIC_ROOT=/srv/mlsite/static \
+    MLSITE_FORWARDED_PROTO=\$scheme
+RUN rm -f /etc/nginx/conf.d/default.conf
+COPY docker/nginx/mlsite.conf.template /etc/nginx/templates/mlsite.conf.template
+COPY --from=runtime /app/var/static /srv/mlsite/static
+EXPOSE 8080

@@ -29,17 +29,22 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(PY)
 	$(PY) -m pip install --disable-pip-version-check -q -r requirements-dev.txt
 	@touch $@ $(VENV)/.runtime
 
+# Production is the default (DEBUG off, secret key required); the local site turns DEBUG on explicitly and then keeps
+# a random secret key of its own under var/.
+run: export DJANGO_DEBUG ?= 1
 run: $(VENV)/.runtime
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py train --missing
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
-# What the tests drive besides Python: Debian's Chromium (browser tests) and docker-compose (static validation of
-# docker-compose.yml; no Docker engine is needed). Installed once, skipped when present.
+# What the tests drive besides Python: Debian's Chromium (browser tests), docker-compose (static validation of
+# docker-compose.yml; no Docker engine is needed) and nginx (the proxy config, run for real in front of gunicorn).
+# Installed once, skipped when present.
 system-deps:
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	command -v docker-compose >/dev/null 2>&1 || missing="$$missing docker-compose"; \
+	[ -x /usr/sbin/nginx ] || missing="$$missing nginx"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \

@@ -11,7 +11,7 @@ environment; a malformed value stops start-up with a message naming the variable
 | GUNICORN_THREADS | 1 | threads per worker (more than 1 selects the gthread worker) |
 | HOST, PORT | 127.0.0.1, 8000 | listen address (the image sets HOST=0.0.0.0) |
 | GUNICORN_TIMEOUT | 60 | seconds a worker may spend on one request before it is killed and replaced |
-| GUNICORN_GRACEFUL_TIMEOUT | 25 | seconds in-flight requests get to finish after SIGTERM |
+| GUNICORN_GRACEFUL_TIMEOUT | GUNICORN_TIMEOUT + 5 | seconds in-flight requests get to finish after SIGTERM |
 | GUNICORN_KEEPALIVE | 5 | seconds an idle keep-alive connection is held (longer than a proxy's is pointless) |
 | GUNICORN_MAX_REQUESTS | 1000 | requests after which a worker is replaced (0: never), plus a random jitter |
 | GUNICORN_MAX_REQUESTS_JITTER | 100 | so that the workers are not all replaced at the same moment |
@@ -55,8 +55,13 @@ bind = [f"[{_host}]:{_port}" if ":" in _host else f"{_host}:{_port}"]  # an IPv6
 
 # A CSV batch of BATCH_UPLOAD_MAX_ROWS rows is scored and recorded inside the request, hence more than the usual 30 s.
 timeout = env_int("GUNICORN_TIMEOUT", 60, minimum=1)
-# Below docker compose's stop_grace_period (30 s), so gunicorn finishes its own shutdown before Docker's SIGKILL.
-graceful_timeout = env_int("GUNICORN_GRACEFUL_TIMEOUT", 25, minimum=1)
+# Longer than the longest request a worker may serve (timeout), so that SIGTERM never cuts off an answer whose rows
+# are committed: the client gets it, or (killed) retries with its X-Request-ID and gets the recorded one. Below
+# docker compose's stop_grace_period (75 s), so gunicorn finishes its own shutdown before Docker's SIGKILL.
+graceful_timeout = env_int("GUNICORN_GRACEFUL_TIMEOUT", timeout + 5, minimum=1)
+if graceful_timeout <= timeout:
+    raise SystemExit(f"GUNICORN_GRACEFUL_TIMEOUT={graceful_timeout} must exceed GUNICORN_TIMEOUT={timeout}: a request "
+                     "in flight at shutdown could otherwise be cut off after its rows were committed.")
 keepalive = env_int("GUNICORN_KEEPALIVE", 5, minimum=0)
 # Replacing workers now and then bounds the damage of any slow leak; with preload a new worker is a cheap fork.
 max_requests = env_int("GUNICORN_MAX_REQUESTS", 1000, minimum=0)

@@ -34,7 +34,7 @@ def compose_config(directory: Path, **env: str) -> subprocess.CompletedProcess:
         pytest.fail("docker-compose not found: run `make system-deps` (installs Debian's docker-compose)")
     shutil.copy(ROOT / "docker-compose.yml", directory / "docker-compose.yml")
     clean = {key: value for key, value in os.environ.items()
-             if not key.startswith(("DJANGO_", "POSTGRES_", "DATABASE_URL", "REDIS_URL", "WEB_", "COMPOSE_"))}
+             if not key.startswith(("DJANGO_", "POSTGRES_", "DATABASE_URL", "REDIS_URL", "WEB_", "PROXY_", "COMPOSE_"))}
     return subprocess.run([docker_compose, "-f", "docker-compose.yml", "config"], cwd=directory,
                           env={**clean, **env}, capture_output=True, text=True, timeout=60)
 
@@ -56,5 +56,8 @@ def web_env(compose_services) -> dict[str, str]:
 
 
 def process_env(**env: str) -> dict[str, str]:
-    """A bare environment like a container's: nothing from this test process but PATH to the venv and HOME."""
-    return {"PATH": f"{VENV_BIN}:/usr/bin:/bin", "HOME": os.environ.get("HOME", "/root"), "LANG": "C.UTF-8", **env}
+    """A bare environment like a container's: nothing from this test process but PATH to the venv and HOME, and
+    what every container gets (the image's DJANGO_DEBUG=0; compose's secret key and hosts)."""
+    return {"PATH": f"{VENV_BIN}:/usr/bin:/bin", "HOME": os.environ.get("HOME", "/root"), "LANG": "C.UTF-8",
+            "DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY": secrets.token_urlsafe(50), "DJANGO_ALLOWED_HOSTS": "localhost",
+            **env}

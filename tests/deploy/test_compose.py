@@ -14,7 +14,7 @@ from tests.deploy.conftest import ROOT, compose_config, process_env, readme_env_
 
 
 def test_compose_config_is_valid_with_the_readme_env(compose_services):
-    assert {"db", "migrate", "web", "redis"} <= set(compose_services)
+    assert {"db", "migrate", "web", "redis", "proxy"} <= set(compose_services)
 
 
 def test_compose_refuses_to_start_without_the_secrets(tmp_path):
@@ -33,6 +33,7 @@ def test_the_example_env_commits_no_secret():
 def test_web_starts_only_after_a_healthy_db_and_a_completed_migrate(compose_services):
     web, migrate, db = compose_services["web"], compose_services["migrate"], compose_services["db"]
     assert web["depends_on"] == {"db": {"condition": "service_healthy"},
+                                 "redis": {"condition": "service_healthy"},
                                  "migrate": {"condition": "service_completed_successfully"}}
     assert migrate["command"] == ["migrate"] and migrate["restart"] == "no"
     assert "pg_isready" in " ".join(db["healthcheck"]["test"])
@@ -56,25 +57,43 @@ def test_any_setting_in_env_reaches_the_containers_but_debug_stays_off(tmp_path)
         assert services[name]["environment"]["DJANGO_DEBUG"] == "0"
 
 
-def test_redis_is_optional_behind_a_profile(compose_services):
-    assert compose_services["redis"]["profiles"] == ["redis"]
-    assert "redis" not in compose_services["web"].get("depends_on", {})
+def test_redis_runs_by_default_and_the_rate_limit_counts_in_it(compose_services):
+    assert "profiles" not in compose_services["redis"]
+    assert compose_services["web"]["depends_on"]["redis"] == {"condition": "service_healthy"}
+    assert compose_services["web"]["environment"]["REDIS_URL"] == "redis://redis:6379/0"
 
 
-@pytest.mark.parametrize(("web_ports", "expected"), [
-    ("8000-8002", {"published": "8000-8002", "target": 8000}),  # --scale web=3: one host port per replica
-    ("127.0.0.1:8000", "127.0.0.1:8000:8000/tcp"),  # loopback only, for a proxy on the host
-])
-def test_the_published_port_can_be_a_range_or_loopback_only(tmp_path, web_ports, expected):
+def test_only_the_proxy_is_published_and_the_app_trusts_exactly_one_proxy(compose_services):
+    web, proxy = compose_services["web"], compose_services["proxy"]
+    assert "ports" not in web and web["expose"] == ["8000"]
+    assert proxy["build"]["target"] == "proxy"
+    assert published(proxy) == ("8000", None)
+    assert web["environment"]["DJANGO_TRUSTED_PROXY_COUNT"] == "1"
+
+
+def published(service: dict) -> tuple[str, str | None]:
+    """(host port, host address or None) of a service's one published port. Debian's docker-compose (1.29) prints
+    {"published": 8000, "target": 8080}, or "127.0.0.1:8000:8080/tcp" when a host address is given."""
+    (port,) = service["ports"]
+    if isinstance(port, dict):
+        assert port["target"] == 8080
+        return str(port["published"]), None
+    host, host_port, target = port.split(":")
+    assert target == "8080/tcp"
+    return host_port, host
+
+
+@pytest.mark.parametrize(("proxy_port", "expected"), [("80", ("80", None)), ("127.0.0.1:8000", ("8000", "127.0.0.1"))])
+def test_the_published_port_can_be_changed_or_kept_on_loopback(tmp_path, proxy_port, expected):
     readme_env_file(tmp_path)
-    result = compose_config(tmp_path, WEB_PORTS=web_ports)
+    result = compose_config(tmp_path, PROXY_PORT=proxy_port)
     assert result.returncode == 0, result.stderr
-    assert yaml.safe_load(result.stdout)["services"]["web"]["ports"] == [expected]
+    assert published(yaml.safe_load(result.stdout)["services"]["proxy"]) == expected
 
 
 def test_stop_grace_period_outlasts_gunicorns_graceful_timeout(compose_services):
     grace = compose_services["web"]["stop_grace_period"]
-    assert grace.endswith("s") and int(grace[:-1]) > 25  # gunicorn.conf.py: graceful_timeout default
+    assert grace.endswith("s") and int(grace[:-1]) > 65  # gunicorn.conf.py: GUNICORN_TIMEOUT (60) + 5
 
 
 def deploy_check(env: dict[str, str]) -> subprocess.CompletedProcess:

@@ -28,7 +28,7 @@ def test_hadolint_would_catch_a_careless_dockerfile():
 
 def test_the_runtime_stage_runs_as_a_numeric_non_root_user_with_a_health_check():
     text = DOCKERFILE.read_text()
-    runtime = text[text.rindex("\nFROM "):]
+    runtime = text[text.index(" AS runtime"):text.index(" AS proxy")]
     users = re.findall(r"^USER (\S+)", runtime, flags=re.M)
     assert users and users[-1].split(":")[0] not in ("0", "root")
     assert users[-1].split(":")[0].isdigit()  # Kubernetes' runAsNonRoot can only verify a numeric uid
@@ -49,3 +49,19 @@ def test_dockerignore_keeps_secrets_and_local_state_out_of_the_build_context():
     for entry in (".env", ".git", ".venv", "var", "**/__pycache__"):
         assert entry in ignored, f".dockerignore lacks {entry}"
     assert "docker" not in ignored and "docker/" not in ignored  # the entrypoint and health check live there
+
+
+def test_the_proxy_stage_is_nginx_with_the_projects_config_and_the_collected_static_files():
+    text = DOCKERFILE.read_text()
+    proxy = text[text.index(" AS proxy"):]
+    assert re.search(r"^FROM nginx:\d+\.\d+-bookworm AS proxy", text, flags=re.M)  # pinned, not :latest
+    assert "COPY docker/nginx/mlsite.conf.template /etc/nginx/templates/" in proxy
+    assert "COPY --from=runtime /app/var/static" in proxy
+    assert "MLSITE_UPSTREAM=web:8000" in proxy
+    assert "MLSITE_FORWARDED_PROTO=\\$scheme" in proxy  # escaped: nginx's variable, not a build argument
+
+
+def test_the_image_runs_with_debug_off_and_no_baked_in_secret():
+    text = DOCKERFILE.read_text()
+    assert "DJANGO_DEBUG=0" in text[text.index(" AS runtime"):text.index(" AS proxy")]
+    assert "secrets.token_urlsafe" in text  # the build's collectstatic gets a random key that lives in one RUN

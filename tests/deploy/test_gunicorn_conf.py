@@ -13,7 +13,8 @@ from tests.deploy.conftest import ROOT, VENV_BIN, process_env
 
 def print_config(model_dir: Path, **env: str) -> subprocess.CompletedProcess:
     return subprocess.run([str(VENV_BIN / "gunicorn"), "--config", "gunicorn.conf.py", "--print-config"], cwd=ROOT,
-                          env=process_env(MODEL_DIR=str(model_dir), **env), capture_output=True, text=True,
+                          env=process_env(MODEL_DIR=str(model_dir), **{"DJANGO_DEBUG": "1", **env}),
+                          capture_output=True, text=True,
                           timeout=120)
 
 
@@ -30,7 +31,9 @@ def test_the_environment_sets_workers_bind_and_limits(trained_model_dir, tmp_pat
     assert config["bind"] == "['0.0.0.0:9123']"
     assert config["max_requests"] == "500" and int(config["max_requests_jitter"]) > 0
     assert config["preload_app"] == "True"
-    assert int(config["graceful_timeout"]) < 30  # docker-compose.yml's stop_grace_period
+    # Every request a worker may be serving at SIGTERM (at most `timeout` long) gets to finish, and gunicorn is done
+    # before docker-compose.yml's stop_grace_period (75 s) runs out.
+    assert int(config["timeout"]) < int(config["graceful_timeout"]) < 75
     assert config["accesslog"] == "-"
     assert "%({x-request-id}o)s" in config["access_log_format"] and "%(L)s" in config["access_log_format"]
 
@@ -63,3 +66,9 @@ def test_stale_metric_files_are_cleared_before_the_app_starts(trained_model_dir,
     assert result.returncode == 0, result.stderr
     assert not (metrics / "counter_999999.db").exists()
     assert (metrics / "README").exists()
+
+
+def test_a_graceful_timeout_shorter_than_the_longest_request_is_refused(trained_model_dir):
+    result = print_config(trained_model_dir, GUNICORN_TIMEOUT="60", GUNICORN_GRACEFUL_TIMEOUT="25")
+    assert result.returncode != 0
+    assert "GUNICORN_GRACEFUL_TIMEOUT=25 must exceed GUNICORN_TIMEOUT=60" in result.stdout + result.stderr

@@ -116,6 +116,8 @@ def test_gunicorn_serves_records_and_stops_cleanly_with_the_compose_production_e
         "STATIC_ROOT": str(tmp_path / "static"),
         "WEB_CONCURRENCY": "2",
         "GUNICORN_GRACEFUL_TIMEOUT": str(GRACEFUL_TIMEOUT),
+        "GUNICORN_TIMEOUT": str(GRACEFUL_TIMEOUT - 2),  # the graceful timeout must outlast the longest request
+        "REDIS_URL": "redis://127.0.0.1:6379/1",  # the machine's Redis where compose has its `redis` service
         "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
         "DB_WAIT_TIMEOUT": "20",
     })

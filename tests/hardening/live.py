@@ -58,7 +58,9 @@ class LiveServer:
 
 
 def start_gunicorn(*, db_settings: dict, model_dir: Path, tmp_path: Path, workers: int = 2,
-                   extra_env: dict[str, str] | None = None) -> LiveServer:
+                   extra_env: dict[str, str] | None = None, short_timeouts: bool = True) -> LiveServer:
+    """gunicorn with gunicorn.conf.py; ``short_timeouts`` (for tests that kill things) overrides its graceful and
+    worker timeouts with 10 s and 30 s."""
     port = free_port()
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL"))},
@@ -76,7 +78,9 @@ def start_gunicorn(*, db_settings: dict, model_dir: Path, tmp_path: Path, worker
     log_path = tmp_path / f"gunicorn-{port}.log"
     config = ["-c", str(ROOT / "gunicorn.conf.py")] if (ROOT / "gunicorn.conf.py").exists() else ["--preload"]
     command = [sys.executable, "-m", "gunicorn", *config, "mlsite.wsgi:application", "--bind", f"127.0.0.1:{port}",
-               "--workers", str(workers), "--graceful-timeout", "10", "--timeout", "30"]
+               "--workers", str(workers)]
+    if short_timeouts:
+        command += ["--graceful-timeout", "10", "--timeout", "30"]
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log_path.open("w"), stderr=subprocess.STDOUT)
     server = LiveServer(port=port, process=process, log_path=log_path)
     deadline = time.monotonic() + 60
