@@ -49,9 +49,9 @@ def main() -> None:
 
     django.setup()
     from ml.fastpath import _random_inputs
-    from predictions import services
+    from predictions.domain import services
+    from predictions.domain.serving import get_registry
     from predictions.models import Channel, Prediction
-    from predictions.registry import get_registry
 
     origin = services.Origin(channel=Channel.API)
     model = get_registry().get("diamonds")

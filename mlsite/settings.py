@@ -70,8 +70,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "predictions.monitoring.prometheus.RequestMetricsMiddleware",  # outermost: times the whole request
-    "predictions.middleware.RequestIdMiddleware",
-    "predictions.middleware.DatabaseErrorMiddleware",
+    "predictions.http.middleware.RequestIdMiddleware",
+    "predictions.http.middleware.DatabaseErrorMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -80,7 +80,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "predictions.middleware.ContentSecurityPolicyMiddleware",
+    "predictions.http.middleware.ContentSecurityPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "mlsite.urls"
@@ -137,7 +137,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "/admin/login/"
-CSRF_FAILURE_VIEW = "predictions.views.csrf_failure"
+CSRF_FAILURE_VIEW = "predictions.pages.views.csrf_failure"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -182,7 +182,7 @@ if not DEBUG:
 
 # Where mlsite answers JSON or plain text rather than pages: errors there are JSON, and the Content-Security-Policy
 # (which means nothing to an API client and costs the hot path a header) is skipped. One list, read by both the
-# error pages and the CSP middleware (predictions.paths.PathSet: "/predict" covers "/predict" and "/predict/...",
+# error pages and the CSP middleware (predictions.http.paths.PathSet: "/predict" covers "/predict" and "/predict/...",
 # never "/predictions/..."). Pages that live under one of these prefixes are listed as exceptions.
 JSON_PATHS = ["/api/", "/predict", "/v2", "/mlflow/", "/healthz", "/readyz", "/metrics"]
 JSON_PATH_EXCEPTIONS = ["/api/docs/"]  # Swagger UI is a page
@@ -221,7 +221,7 @@ TRUSTED_PROXY_COUNT = env_int("DJANGO_TRUSTED_PROXY_COUNT", 0, minimum=0)
 # --- REST API ---------------------------------------------------------------------------------------------------------
 PREDICT_ALLOW_ANONYMOUS = env_bool("PREDICT_ALLOW_ANONYMOUS", True)
 # Predicted rows per client (user or IP), one budget across every channel; a batch costs its rows
-# (predictions.throttling). DRF syntax ("20/second", "600/minute"); "off" disables it.
+# (predictions.http.throttling). DRF syntax ("20/second", "600/minute"); "off" disables it.
 _predict_rate = env_str("PREDICT_THROTTLE_RATE", "20/second")
 PREDICT_THROTTLE_RATE = None if _predict_rate.lower() in ("off", "none", "0") else _predict_rate
 if PREDICT_THROTTLE_RATE and not re.fullmatch(r"[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)",
@@ -237,9 +237,9 @@ REST_FRAMEWORK = {
     ],
     # Deny by default; each view opens what it must (predict: anyone; history and feedback: staff or token).
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
-    "DEFAULT_PARSER_CLASSES": ["predictions.api.parsers.BoundedJSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["predictions.http.parsers.BoundedJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "EXCEPTION_HANDLER": "predictions.api.exceptions.api_exception_handler",
+    "EXCEPTION_HANDLER": "predictions.api.exception_handler.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,  # 0: throttle by REMOTE_ADDR, never by a client-supplied header
@@ -256,7 +256,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "predictions.api.schema.postprocess",
+        "predictions.api.openapi.postprocess",
     ],
 }
 

@@ -9,6 +9,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mlsite.settings")
 
 application = get_wsgi_application()
 
-from predictions.startup import load_models  # noqa: E402 - needs the app registry that get_wsgi_application sets up
+from predictions.domain.startup import load_models  # noqa: E402 - needs the app registry that get_wsgi_application sets up
 
 load_models()

@@ -28,11 +28,11 @@ from django.utils.functional import cached_property
 from django.utils.html import format_html
 
 import ml
-from predictions import selectors, services
-from predictions.csvio import csv_lines, error_text
-from predictions.errors import HistoryUnavailable
+from predictions.domain import selectors, services
+from predictions.domain.errors import HistoryUnavailable
+from predictions.http.permissions import can_review
 from predictions.models import Prediction, PredictionBatch
-from predictions.permissions import can_review
+from predictions.pages.csvio import csv_lines, error_text
 
 admin.site.site_header = "mlsite review"
 admin.site.site_title = "mlsite admin"
@@ -258,7 +258,7 @@ class PredictionAdmin(admin.ModelAdmin):
     class Media:
         css = {"all": ["css/admin.css"]}
 
-    # --- permissions (predictions.permissions): every staff member reads; feedback needs change_prediction (the
+    # --- permissions (predictions.http.permissions): every staff member reads; feedback needs change_prediction (the
     # "reviewers" group); recorded history is never added here; only superusers delete -------------------------------
     def has_module_permission(self, request: HttpRequest) -> bool:
         return _is_staff(request)

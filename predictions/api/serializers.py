@@ -6,9 +6,9 @@ from typing import Any
 
 from rest_framework import serializers
 
+from predictions.domain.selectors import ModelInfo
+from predictions.domain.services import BatchOutcome
 from predictions.models import Channel, Prediction, Status
-from predictions.selectors import ModelInfo
-from predictions.services import BatchOutcome
 
 
 # --- predictions as answered (hot path: plain dicts, no serializer machinery) --------------------------------------

@@ -14,8 +14,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 import ml
-from predictions import permissions, selectors, services, throttling
-from predictions.api.parsers import PayloadTooLarge
 from predictions.api.serializers import (
     ErrorSerializer,
     PredictionRecordSerializer,
@@ -23,13 +21,16 @@ from predictions.api.serializers import (
     model_payload,
     prediction_payload,
 )
-from predictions.http import origin_for
+from predictions.domain import selectors, services
+from predictions.http import permissions, throttling
+from predictions.http.origin import origin_for
+from predictions.http.parsers import PayloadTooLarge
+from predictions.http.throttling import PredictThrottle
 from predictions.models import Channel, Status
-from predictions.throttling import PredictThrottle
 
 
 class CanReadHistory(BasePermission):
-    """History: a staff account or the predictions.view_prediction permission (predictions.permissions)."""
+    """History: a staff account or the predictions.view_prediction permission (predictions.http.permissions)."""
 
     message = "Reading the history needs a staff account or the predictions.view_prediction permission."
 
@@ -38,7 +39,7 @@ class CanReadHistory(BasePermission):
 
 
 class CanReview(BasePermission):
-    """Feedback: the predictions.change_prediction permission (predictions.permissions)."""
+    """Feedback: the predictions.change_prediction permission (predictions.http.permissions)."""
 
     message = "Recording feedback needs the predictions.change_prediction permission."
 

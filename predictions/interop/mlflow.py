@@ -18,13 +18,14 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework.exceptions import APIException
 
 import ml
-from predictions import access, services, throttling
-from predictions.api.parsers import loads_strict, read_bounded
-from predictions.errors import InvalidInput
-from predictions.http import origin_for
+from predictions.domain import services
+from predictions.domain.errors import InvalidInput
+from predictions.domain.serving import get_registry
+from predictions.http import access, throttling
+from predictions.http.origin import origin_for
+from predictions.http.parsers import loads_strict, read_bounded
 from predictions.interop.scoring import score_rows
 from predictions.models import Channel
-from predictions.registry import get_registry
 
 FORMATS = ("dataframe_split", "dataframe_records", "instances", "inputs")
 _CODES = {400: "BAD_REQUEST", 401: "UNAUTHENTICATED", 404: "RESOURCE_DOES_NOT_EXIST", 405: "BAD_REQUEST",

@@ -1,4 +1,4 @@
-"""OpenAPI descriptions of the two interop predict operations, merged into /api/schema/ by predictions.api.schema.
+"""OpenAPI descriptions of the two interop predict operations, merged into /api/schema/ by predictions.api.openapi.
 
 V2 (`POST /v2/models/<name>/infer`) and MLflow (`POST /mlflow/<name>/invocations`) are plain Django views with
 their own protocols' error shapes; describing them here puts them in the API docs and in front of the schemathesis

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from predictions import services
-from predictions.api.errors import HttpError, domain_error
+from predictions.domain import services
+from predictions.domain.services import Origin
+from predictions.http.statuses import HttpError, domain_error
 from predictions.models import Prediction
-from predictions.services import Origin
 
 
 def score_rows(*, name: str, rows: list[Any], origin: Origin,

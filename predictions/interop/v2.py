@@ -16,15 +16,16 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework.exceptions import APIException
 
 import ml
-from predictions import access, services, throttling
-from predictions.api.parsers import loads_strict, read_bounded
-from predictions.errors import InvalidInput
-from predictions.http import origin_for
+from predictions.domain import services
+from predictions.domain.errors import InvalidInput
+from predictions.domain.serving import get_registry
+from predictions.http import access, throttling
+from predictions.http.origin import origin_for
+from predictions.http.parsers import loads_strict, read_bounded
 from predictions.interop import tensors
 from predictions.interop.scoring import score_rows
 from predictions.interop.tensors import TensorError
 from predictions.models import Channel, Status
-from predictions.registry import get_registry
 
 SERVER = {"name": "mlsite", "version": "1.0", "extensions": ["binary_tensor_data"]}
 HEADER_LENGTH = "Inference-Header-Content-Length"

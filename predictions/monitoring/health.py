@@ -11,7 +11,7 @@ from django.db import Error, connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 
-from predictions.registry import get_registry
+from predictions.domain.serving import get_registry
 
 
 @never_cache

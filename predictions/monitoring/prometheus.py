@@ -20,8 +20,8 @@ from django.views.decorators.cache import never_cache
 from prometheus_client import REGISTRY, CollectorRegistry, multiprocess
 from prometheus_client.exposition import choose_encoder
 
-from predictions import metrics
-from predictions.registry import get_registry
+from predictions.domain import metrics
+from predictions.domain.serving import get_registry
 
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 UNRESOLVED = "<unresolved>"

@@ -24,8 +24,8 @@ from django.db.models.functions import Abs, Cast, Floor, Least, Mod, TruncDay, T
 import ml
 from ml import drift
 from ml.artifacts import read_manifest
+from predictions.domain.serving import get_registry
 from predictions.models import Prediction, Status
-from predictions.registry import get_registry
 
 DRIFT_SAMPLE_ROWS = 10_000
 LATENCY_SAMPLE_ROWS = 10_000  # SQLite only

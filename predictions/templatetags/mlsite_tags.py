@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import template
 
-from predictions import links
+from predictions.pages import links
 
 register = template.Library()
 
@@ -17,7 +17,7 @@ def money(value) -> str:
     return f"${value:,.2f}"
 
 
-# Private links (predictions.links): a result page opens for its owner, history readers and whoever holds its link.
+# Private links (predictions.pages.links): a result page opens for its owner, history readers and its link holders.
 @register.simple_tag
 def prediction_link(request_id) -> str:
     return links.prediction_url(request_id)

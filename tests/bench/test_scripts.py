@@ -70,7 +70,7 @@ def test_the_profile_splits_cpu_by_process_and_samples_the_workers(tmp_path):
     assert float(api.split("|")[4].split()[0]) > 0  # a recorded prediction costs PostgreSQL some CPU; healthz none
     for mode in ("wall", "cpu"):
         stacks = (tmp_path / f"py-spy-iris-api-{mode}.txt").read_text()
-        assert "predictions/services.py" in stacks  # py-spy sampled the predict path in the workers
+        assert "predictions/domain/services.py" in stacks  # py-spy sampled the predict path in the workers
     shares = [float(line.rsplit("|", 2)[1].split()[0]) for line in report.splitlines()
               if line.startswith("| ") and line.rstrip().endswith("% |") and "`" not in line]
     assert 199 < sum(shares) < 201  # two breakdowns, each adding up to 100 %

@@ -7,8 +7,8 @@ import io
 
 import pytest
 
-from predictions import links
 from predictions.models import Prediction, PredictionBatch
+from predictions.pages import links
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -15,8 +15,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import RequestFactory
 from prometheus_client.parser import text_string_to_metric_families
 
-from predictions import links, throttling
+from predictions.http import throttling
 from predictions.models import Prediction
+from predictions.pages import links
 from tests.conftest import IRIS_VIRGINICA
 
 pytestmark = pytest.mark.django_db

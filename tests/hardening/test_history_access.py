@@ -15,9 +15,9 @@ from django.core.management import call_command
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from predictions import links
 from predictions.management.commands.access import REVIEWERS
 from predictions.models import Prediction, PredictionBatch
+from predictions.pages import links
 from tests.conftest import IRIS_VIRGINICA
 
 pytestmark = pytest.mark.django_db

@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import ml
-from predictions import services
-from predictions.errors import InvalidInput
+from predictions.domain import services
+from predictions.domain.errors import InvalidInput
 from predictions.models import Channel, Prediction
 
 JSON = st.recursive(

@@ -12,7 +12,7 @@ from pathlib import Path
 from django.utils import timezone
 
 import ml
-from predictions import services
+from predictions.domain import services
 from predictions.models import Channel, Prediction
 
 

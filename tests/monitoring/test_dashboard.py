@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from predictions import services
+from predictions.domain import services
 from predictions.models import Channel
 from tests.conftest import DIAMOND, IRIS_VIRGINICA
 from tests.monitoring.seed import diamond_rows, models_without_reference, seed_history

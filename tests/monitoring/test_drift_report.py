@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from predictions import services
+from predictions.domain import services
 from predictions.models import Channel
 from tests.monitoring.seed import diamond_rows
 

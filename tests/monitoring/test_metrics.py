@@ -88,7 +88,7 @@ def test_openmetrics_is_served_to_a_scraper_that_asks_for_it(client):
 
 def test_in_multiprocess_mode_the_samples_of_every_worker_are_summed(client, tmp_path, monkeypatch):
     # Two "workers": separate processes that write their samples to the shared directory, as gunicorn's do.
-    worker = ("from predictions import metrics; "
+    worker = ("from predictions.domain import metrics; "
               "metrics.PREDICTIONS.labels('iris', '1', 'form', 'ok').inc(int(__import__('sys').argv[1]))")
     for count in ("4", "3"):
         subprocess.run([sys.executable, "-c", worker, count], cwd=ROOT, check=True, timeout=60,

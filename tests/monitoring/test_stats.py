@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 import ml
-from predictions import services
+from predictions.domain import services
 from predictions.models import Channel, Prediction, Status
 from predictions.monitoring import stats
 from tests.conftest import DIAMOND, IRIS_VIRGINICA

@@ -7,8 +7,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from predictions import services
-from predictions.durations import parse_duration
+from predictions.domain import services
+from predictions.management.durations import parse_duration
 from predictions.models import Channel, Prediction, PredictionBatch
 from tests.conftest import IRIS_VIRGINICA
 

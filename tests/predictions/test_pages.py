@@ -11,8 +11,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from predictions import links
 from predictions.models import Prediction, PredictionBatch
+from predictions.pages import links
 from tests.conftest import IRIS_VIRGINICA
 
 pytestmark = pytest.mark.django_db

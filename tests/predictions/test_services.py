@@ -8,8 +8,8 @@ from prometheus_client import REGISTRY
 
 import ml
 from ml import artifacts
-from predictions import services
-from predictions.errors import BatchTooLarge, DuplicateRequestId, InvalidInput, ModelNotFound, ScoringError
+from predictions.domain import services
+from predictions.domain.errors import BatchTooLarge, DuplicateRequestId, InvalidInput, ModelNotFound, ScoringError
 from predictions.models import Channel, Prediction, PredictionBatch, Status
 from tests.conftest import DIAMOND, IRIS_VIRGINICA
 

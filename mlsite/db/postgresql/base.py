@@ -6,7 +6,7 @@ trip per request — about 15 % of a prediction's time. This backend skips the p
 request without error less than a second ago (HikariCP's "alive bypass window"): a busy worker's connection is
 checked by being used, an idle one is pinged as before. A connection that dies inside the window fails its next
 query; the history writer then reconnects and retries once (predictions/services.py), and any other view answers
-503 (predictions.middleware.DatabaseErrorMiddleware) while the broken connection is replaced.
+503 (predictions.http.middleware.DatabaseErrorMiddleware) while the broken connection is replaced.
 """
 
 from __future__ import annotations

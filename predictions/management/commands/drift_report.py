@@ -14,7 +14,7 @@ from django.utils import timezone
 
 import ml
 from ml import drift
-from predictions.durations import parse_duration
+from predictions.management.durations import parse_duration
 from predictions.monitoring import stats
 
 LEVELS = ("stable", "moderate", "significant")

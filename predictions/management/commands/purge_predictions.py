@@ -9,7 +9,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from predictions.durations import parse_duration
+from predictions.management.durations import parse_duration
 from predictions.models import Prediction, PredictionBatch
 
 

@@ -14,7 +14,7 @@ from django.conf import settings
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 
-from predictions import throttling
+from predictions.http import throttling
 
 LOGIN_REQUIRED = "Authentication is required to make predictions on this server."
 

@@ -12,9 +12,9 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from predictions.api.errors import domain_error, error_body
-from predictions.api.parsers import PayloadTooLarge
-from predictions.errors import HistoryUnavailable
+from predictions.domain.errors import HistoryUnavailable
+from predictions.http.parsers import PayloadTooLarge
+from predictions.http.statuses import domain_error, error_body
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 
-from predictions.errors import (
+from predictions.domain.errors import (
     BatchTooLarge,
     DuplicateRequestId,
     HistoryUnavailable,
@@ -19,7 +19,7 @@ from predictions.errors import (
     ModelUnavailable,
     ScoringError,
 )
-from predictions.paths import json_paths
+from predictions.http.paths import json_paths
 
 log = logging.getLogger(__name__)
 

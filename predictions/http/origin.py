@@ -7,7 +7,7 @@ import ipaddress
 from django.conf import settings
 from django.http import HttpRequest
 
-from predictions.services import Origin
+from predictions.domain.services import Origin
 
 
 def client_ip(request: HttpRequest) -> str | None:

@@ -18,7 +18,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.crypto import constant_time_compare
 
-from predictions.permissions import can_read_history
+from predictions.http.permissions import can_read_history
 
 KEY_PARAMETER = "key"
 

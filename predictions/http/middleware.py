@@ -7,7 +7,7 @@ import uuid
 from csp.middleware import CSPMiddleware
 from django.db import InterfaceError, OperationalError, connection
 
-from predictions.paths import json_paths
+from predictions.http.paths import json_paths
 
 HEADER = "HTTP_X_REQUEST_ID"
 
@@ -65,7 +65,7 @@ class DatabaseErrorMiddleware:
     def process_exception(self, request, exception):
         if not isinstance(exception, OperationalError | InterfaceError):
             return None
-        from predictions.views import service_unavailable
+        from predictions.pages.views import service_unavailable
 
         if not connection.in_atomic_block:
             connection.close_if_unusable_or_obsolete()

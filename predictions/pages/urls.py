@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from predictions import views
+from predictions.pages import views
 
 urlpatterns = [
     path("", views.home, name="home"),

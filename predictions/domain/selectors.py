@@ -12,8 +12,8 @@ from django.db.models import Q, QuerySet
 
 import ml
 from ml import ModelNotFound, ModelSpec
+from predictions.domain.serving import get_registry
 from predictions.models import Prediction, PredictionBatch
-from predictions.registry import get_registry
 
 
 # --- models -------------------------------------------------------------------------------------------------------

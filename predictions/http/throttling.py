@@ -9,7 +9,7 @@ the debt is paid. So a batch larger than the budget is still served, once, and t
 exceed the rate over time.
 
 The REST API applies the gate through DRF's throttle_classes; the legacy, V2, MLflow and HTML endpoints through
-predictions.access, and answer 429 in their own error shape. A refused call is answered before its body is read and
+predictions.http.access, and answer 429 in their own error shape. A refused call is answered before its body is read and
 is not recorded: recording it would hand the database the very load the rate limits.
 
 Where the state lives: with REDIS_URL (compose runs Redis by default) in Redis, updated by one Lua script on Redis's
@@ -31,8 +31,8 @@ from django.core.cache import cache
 from redis.exceptions import RedisError
 from rest_framework.throttling import BaseThrottle
 
-from predictions import metrics
-from predictions.http import client_ip
+from predictions.domain import metrics
+from predictions.http.origin import client_ip
 
 log = logging.getLogger(__name__)
 

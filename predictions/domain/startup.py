@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from predictions import metrics
-from predictions.registry import get_registry
+from predictions.domain import metrics
+from predictions.domain.serving import get_registry
 
 log = logging.getLogger("mlsite.startup")
 

@@ -22,11 +22,11 @@ from django.utils import timezone
 
 import ml
 from ml import InvalidInput, LoadedModel, ModelNotFound, ModelUnavailable, ScoringError, get_spec
-from predictions import history, metrics
-from predictions.errors import BatchTooLarge, DuplicateRequestId, HistoryUnavailable
+from predictions.domain import metrics, writer
+from predictions.domain.errors import BatchTooLarge, DuplicateRequestId, HistoryUnavailable
+from predictions.domain.payloads import clean_text, storable
+from predictions.domain.serving import get_registry
 from predictions.models import Channel, Prediction, PredictionBatch, Status
-from predictions.payloads import clean_text, storable
-from predictions.registry import get_registry
 
 log = logging.getLogger(__name__)
 
@@ -379,14 +379,14 @@ def _save(rows: list[Prediction], *, batch: PredictionBatch | None = None) -> bo
             # round trips (a third of the database time of a single prediction). Inside a caller's transaction the
             # savepoint below keeps a failed insert from breaking that transaction.
             try:
-                history.insert_one(rows[0])
+                writer.insert_one(rows[0])
             except (OperationalError, InterfaceError):
                 # Most likely a connection the server dropped while it sat idle (its health check is skipped when
                 # it was used a moment ago, see mlsite/db/postgresql): replace it and try once more. Even if the
                 # first attempt was committed after all, the retry is safe: the request id is unique, so it comes
                 # back as a duplicate and the recorded answer is replayed.
                 connection.close()
-                history.insert_one(rows[0])
+                writer.insert_one(rows[0])
             return True
         with transaction.atomic():
             if batch is not None:
@@ -396,7 +396,7 @@ def _save(rows: list[Prediction], *, batch: PredictionBatch | None = None) -> bo
             else:
                 for row in rows:
                     row.batch = batch  # re-assign so batch_id picks up the fresh primary key
-                history.insert_many(rows)
+                writer.insert_many(rows)
         return True
     except IntegrityError as exc:
         if _is_duplicate_request_id(exc):

@@ -15,13 +15,15 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from ml import InvalidInput, ModelNotFound, ModelUnavailable, ScoringError
-from predictions import access, csvio, links, selectors, services, throttling
-from predictions.api.errors import error_response, wants_json
-from predictions.errors import DuplicateRequestId, HistoryUnavailable
-from predictions.forms import CsvUploadForm, FeatureForm, HistoryFilterForm, initial_from
-from predictions.http import origin_for
+from predictions.domain import selectors, services
+from predictions.domain.errors import DuplicateRequestId, HistoryUnavailable
+from predictions.domain.selectors import model_list
+from predictions.http import access, throttling
+from predictions.http.origin import origin_for
+from predictions.http.statuses import error_response, wants_json
 from predictions.models import Channel, Status
-from predictions.selectors import model_list
+from predictions.pages import csvio, links
+from predictions.pages.forms import CsvUploadForm, FeatureForm, HistoryFilterForm, initial_from
 from predictions.templatetags.mlsite_tags import money
 
 
@@ -76,7 +78,7 @@ def model_form(request: HttpRequest, name: str) -> HttpResponse:
 
 
 def prediction_detail(request: HttpRequest, request_id: uuid.UUID) -> HttpResponse:
-    """The result page: for its owner, history readers and holders of its private link (predictions.links)."""
+    """The result page: for its owner, history readers and holders of its private link (predictions.pages.links)."""
     row = selectors.prediction_get_by_request_id(request_id=request_id)
     if row is None or not links.may_open(request, row, kind="prediction"):
         raise Http404("No prediction with this id.")

@@ -17,13 +17,14 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework.exceptions import APIException
 
 import ml
-from predictions import access, services
-from predictions.api.errors import domain_error_response, error_response
-from predictions.api.parsers import loads_strict, read_bounded
-from predictions.errors import InvalidInput
-from predictions.http import origin_for
+from predictions.domain import services
+from predictions.domain.errors import InvalidInput
+from predictions.domain.services import Origin
+from predictions.http import access
+from predictions.http.origin import origin_for
+from predictions.http.parsers import loads_strict, read_bounded
+from predictions.http.statuses import domain_error_response, error_response
 from predictions.models import Channel
-from predictions.services import Origin
 
 IRIS = ml.get_spec("iris")
 DIAMONDS = ml.get_spec("diamonds")
