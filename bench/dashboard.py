@@ -3,7 +3,7 @@
 Usage: .venv/bin/python bench/dashboard.py [--rows 1000000] [--database bench_dashboard]
 Fills a scratch database with generate_series: diamonds and iris rows spread over the last 30 days (so the 30d
 window holds all of them, the worst case), full diamonds inputs, 2 % rejected, 1 % reviewed. Then times each read of
-predictions/monitoring/stats.py per window, and the whole /dashboard/ page as a staff user would load it (uncached).
+predictions/domain/stats.py per window, and the whole /dashboard/ page as a staff user would load it (uncached).
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ def main() -> None:
     from django.test import Client
     from django.utils import timezone
 
-    from predictions.monitoring import stats
+    from predictions.domain import stats
 
     with connection.cursor() as cursor:
         started = time.perf_counter()

@@ -111,9 +111,6 @@ class CategoryFeature:
     def parse_text(self, text: str) -> Any:
         return text.strip()
 
-    def code(self, value: str) -> int:
-        return self.choices.index(value)
-
     def json_schema(self) -> dict:
         return {"type": "string", "enum": list(self.choices), "description": self.help, "example": self.example}
 

@@ -137,7 +137,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "/admin/login/"
-CSRF_FAILURE_VIEW = "predictions.pages.views.csrf_failure"
+CSRF_FAILURE_VIEW = "predictions.http.error_pages.csrf_failure"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -256,6 +256,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
+        "predictions.interop.openapi.postprocess",  # before the API's hook, which completes every operation
         "predictions.api.openapi.postprocess",
     ],
 }

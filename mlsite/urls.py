@@ -1,18 +1,17 @@
-"""URL map (the HTTP contract in DESIGN.md). Each surface keeps its routes next to its views."""
+"""URL map (the HTTP contract in docs/architecture.md). Each surface keeps its routes next to its views."""
 
 from django.contrib import admin
 from django.urls import include, path
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("", include("predictions.interop.legacy")),  # POST /predict, GET /api/predict — before the API's own routes
+    path("", include("predictions.interop.urls")),  # POST /predict, GET /api/predict, /v2/..., /mlflow/...
     path("api/", include("predictions.api.urls")),
     path("", include("predictions.monitoring.urls")),
-    path("", include("predictions.interop.urls")),
     path("", include("predictions.pages.urls")),
 ]
 
-handler400 = "predictions.pages.views.bad_request"
-handler403 = "predictions.pages.views.permission_denied"
-handler404 = "predictions.pages.views.page_not_found"
-handler500 = "predictions.pages.views.server_error"
+handler400 = "predictions.http.error_pages.bad_request"
+handler403 = "predictions.http.error_pages.permission_denied"
+handler404 = "predictions.http.error_pages.page_not_found"
+handler500 = "predictions.http.error_pages.server_error"

@@ -30,9 +30,9 @@ from django.utils.html import format_html
 import ml
 from predictions.domain import selectors, services
 from predictions.domain.errors import HistoryUnavailable
+from predictions.http.display import csv_lines, error_text, money
 from predictions.http.permissions import can_review
 from predictions.models import Prediction, PredictionBatch
-from predictions.pages.csvio import csv_lines, error_text
 
 admin.site.site_header = "mlsite review"
 admin.site.site_title = "mlsite admin"
@@ -301,8 +301,7 @@ class PredictionAdmin(admin.ModelAdmin):
         if obj.status == "ok":
             if "label" in outputs:
                 return str(outputs["label"])
-            value = outputs.get("prediction")
-            return f"${value:,.2f}" if isinstance(value, int | float) else str(value)
+            return money(outputs.get("prediction"))
         text = error_text(obj.error)
         return text if len(text) <= 70 else text[:69] + "…"
 

@@ -99,7 +99,3 @@ class Prediction(models.Model):
 
     # Set by the service when a retried request (same X-Request-ID) is answered from its recorded row.
     replayed = False
-
-    @property
-    def reviewed(self) -> bool:
-        return self.reviewed_at is not None

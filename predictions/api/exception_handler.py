@@ -14,7 +14,7 @@ from rest_framework.views import set_rollback
 
 from predictions.domain.errors import HistoryUnavailable
 from predictions.http.parsers import PayloadTooLarge
-from predictions.http.statuses import domain_error, error_body
+from predictions.http.statuses import error_body, http_error
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ def api_exception_handler(exc: Exception, context: dict) -> Response:
         log.warning("database unavailable: %s", exc)
         exc = HistoryUnavailable("The database is unavailable. Retry later.")
 
-    error = domain_error(exc)
+    error = http_error(exc)
     if error is not None:
         set_rollback()
         return Response(error_body(request, error.code, error.message, error.fields), status=error.status,

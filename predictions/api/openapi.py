@@ -1,11 +1,11 @@
-"""OpenAPI post-processing: the parts of the document that come from the ml feature schemas.
+"""OpenAPI post-processing of the REST API: the parts of the document that come from the ml feature schemas.
 
 drf-spectacular documents the views it can introspect. The predict endpoint takes a different body per model, so
 its generic ``/api/models/{name}/predict`` operation is replaced by one fully typed path per model, with request
-and response schemas and examples generated from ``ml`` — the same definitions validation uses. The legacy
-endpoints (plain Django views) are described here too, as are V2 and MLflow (predictions/interop/openapi.py, in
-their own protocols' error shapes); every other operation lists the error statuses it can answer with, in the one
-error shape.
+and response schemas and examples generated from ``ml`` — the same definitions validation uses. This hook runs last
+(settings.SPECTACULAR_SETTINGS): every operation in the document, the other protocols' included
+(predictions/interop/openapi.py), then lists the error statuses it can answer with, described from the error
+catalogue (predictions/http/statuses.py).
 """
 
 from __future__ import annotations
@@ -16,47 +16,9 @@ from typing import Any
 from django.conf import settings
 
 import ml
-from predictions.interop.openapi import interop_paths
+from predictions.http.statuses import ERROR_SCHEMA, error_responses
 
 PREDICT_TEMPLATE = "/api/models/{name}/predict"
-ERROR_REF = {"$ref": "#/components/schemas/Error"}
-
-ERROR_SCHEMA = {
-    "type": "object",
-    "properties": {
-        "error": {
-            "type": "object",
-            "properties": {
-                "code": {"type": "string"},
-                "message": {"type": "string"},
-                "fields": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
-            },
-            "required": ["code", "message"],
-        },
-        "request_id": {"type": "string", "format": "uuid", "nullable": True},
-    },
-    "required": ["error", "request_id"],
-}
-
-_ERROR_TEXT = {
-    "400": "Invalid input, field by field.",
-    "401": "Authentication required.",
-    "403": "Not allowed.",
-    "404": "Unknown model, version or record.",
-    "405": "Method not allowed.",
-    "406": "Not acceptable.",
-    "409": "X-Request-ID already used.",
-    "413": "Body or batch too large.",
-    "415": "Unsupported media type.",
-    "429": "Throttled; see Retry-After.",
-    "500": "Model failure (never caused by input; logged).",
-    "503": "History store or model unavailable; see Retry-After.",
-}
-
-
-def _error_responses(codes: list[str]) -> dict[str, Any]:
-    return {code: {"description": _ERROR_TEXT[code], "content": {"application/json": {"schema": ERROR_REF}}}
-            for code in codes}
 
 
 def _title(name: str) -> str:
@@ -172,59 +134,9 @@ def _predict_operation(spec: ml.ModelSpec, template: dict[str, Any]) -> dict[str
                          "again, header Idempotent-Replayed: true.",
             "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{title}Prediction"}}},
         },
-        **_error_responses(["400", "401", "403", "404", "409", "413", "415", "429", "500", "503"]),
+        **error_responses([400, 401, 403, 404, 409, 413, 415, 429, 500, 503]),
     }
     return operation
-
-
-def _legacy_paths() -> dict[str, Any]:
-    iris = ml.get_spec("iris")
-    diamonds = ml.get_spec("diamonds")
-    numbers = [iris.schema.feature(name) for name in iris.schema.names]
-    assert len({(f.minimum, f.maximum) for f in numbers}) == 1, "the legacy array schema needs one shared range"
-    query = []
-    for name in ("carat", "cut", "color", "clarity", "depth", "table", "volume"):
-        feature = diamonds.schema.feature(name)
-        codes = diamonds.legacy_codes.get(name)
-        if codes:
-            schema = {"type": "integer", "minimum": 0, "maximum": len(codes) - 1}
-            description = "Ordinal code: " + ", ".join(f"{i}={label}" for i, label in enumerate(codes))
-        else:
-            schema = feature.json_schema()
-            description = schema.pop("description")
-        query.append({"name": name, "in": "query", "required": True, "schema": schema, "description": description})
-    return {
-        "/predict": {"post": {
-            "operationId": "legacy_iris_predict",
-            "tags": ["legacy"],
-            "summary": "Legacy iris endpoint of the original Flask app",
-            "description": "Body: " + ", ".join(f.name for f in numbers) + " in cm. Answers the class index as "
-                           "plain text. Recorded with channel `legacy`.",
-            "requestBody": {"required": True, "content": {"application/json": {
-                "schema": {"type": "array", "minItems": len(numbers), "maxItems": len(numbers),
-                           "items": numbers[0].json_schema() | {"description": "cm"}},
-                "example": [5.9, 3.0, 5.1, 1.8],
-            }}},
-            "responses": {
-                "200": {"description": "Class index.", "content": {"text/plain": {
-                    "schema": {"type": "string", "enum": ["0", "1", "2"]}, "example": "2"}}},
-                **_error_responses(["400", "409", "413", "500", "503"]),
-            },
-        }},
-        "/api/predict": {"get": {
-            "operationId": "legacy_diamonds_predict",
-            "tags": ["legacy"],
-            "summary": "Legacy diamonds endpoint of the original Flask app",
-            "description": "Ordinal codes for cut, color and clarity (worst = 0). Recorded with channel `legacy`.",
-            "parameters": query,
-            "responses": {
-                "200": {"description": "Predicted price in USD.", "content": {"application/json": {
-                    "schema": {"type": "object", "properties": {"predicted_price": {"type": "number"}},
-                               "required": ["predicted_price"]}}}},
-                **_error_responses(["400", "409", "500", "503"]),
-            },
-        }},
-    }
 
 
 def postprocess(result: dict[str, Any], generator, request, public) -> dict[str, Any]:
@@ -240,8 +152,6 @@ def postprocess(result: dict[str, Any], generator, request, public) -> dict[str,
         schemas[f"{title}Prediction"] = _single_schema(spec)
         schemas[f"{title}Batch"] = _batch_schema(spec)
         paths[f"/api/models/{spec.name}/predict"] = {"post": _predict_operation(spec, template)}
-    paths.update(_legacy_paths())
-    paths.update(interop_paths())
     for path_item in paths.values():
         for operation in path_item.values():
             if not isinstance(operation, dict) or "responses" not in operation:
@@ -250,7 +160,6 @@ def postprocess(result: dict[str, Any], generator, request, public) -> dict[str,
                 if parameter.get("in") == "query" and not parameter.get("required"):
                     # DRF reads "?status=" as "no status filter"; say so, instead of implying a 400.
                     parameter["allowEmptyValue"] = True
-            codes = ["400", "401", "403", "404", "405", "406", "415", "429", "503"]
-            for code, response in _error_responses(codes).items():
+            for code, response in error_responses([400, 401, 403, 404, 405, 406, 415, 429, 503]).items():
                 operation["responses"].setdefault(code, response)
     return result

@@ -13,7 +13,7 @@ from predictions.models import Channel, Prediction, Status
 
 # --- predictions as answered (hot path: plain dicts, no serializer machinery) --------------------------------------
 def prediction_payload(row: Prediction) -> dict[str, Any]:
-    """The 201 body of a single prediction (DESIGN.md "Single prediction response")."""
+    """The 201 body of a single prediction (docs/architecture.md "Contracts")."""
     body: dict[str, Any] = {
         "id": row.pk,
         "request_id": str(row.request_id),
@@ -57,11 +57,6 @@ def batch_payload(outcome: BatchOutcome) -> dict[str, Any]:
 
 
 # --- schema-only serializers for the hand-built payloads above ---------------------------------------------------
-class ModelRefSerializer(serializers.Serializer):
-    name = serializers.CharField()
-    version = serializers.CharField()
-
-
 class ErrorDetailSerializer(serializers.Serializer):
     code = serializers.CharField()
     message = serializers.CharField()

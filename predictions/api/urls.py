@@ -1,4 +1,4 @@
-"""Routes under /api/ (DESIGN.md "HTTP contract")."""
+"""Routes under /api/ (docs/architecture.md "Contracts")."""
 
 from csp.constants import UNSAFE_INLINE
 from csp.decorators import csp_update

@@ -1,4 +1,4 @@
-"""Prometheus metrics of the prediction path and of HTTP requests (names fixed in DESIGN.md "Metrics names").
+"""Prometheus metrics of the prediction path and of HTTP requests; their names are a contract (docs/architecture.md).
 
 Created at import; under gunicorn, PROMETHEUS_MULTIPROC_DIR is set before the app is imported, so every worker
 writes its samples to shared files and /metrics sums them.

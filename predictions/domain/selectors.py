@@ -66,10 +66,9 @@ def model_get(*, name: str) -> ModelInfo:
 
 
 def _version_info(registry: ml.Registry, spec: ModelSpec, version: str, default: str | None) -> ModelVersionInfo:
-    from ml.artifacts import read_manifest  # manifests are read as data here; loading goes through the registry
 
     try:
-        manifest = read_manifest(registry.model_dir, spec.name, version)
+        manifest = ml.read_manifest(registry.model_dir, spec.name, version)
     except (ml.ArtifactRefused, ModelNotFound) as exc:
         return ModelVersionInfo(version=version, algorithm="", created_at="", metrics={}, rows_train=None,
                                 size_bytes=None, is_default=version == default, error=str(exc))

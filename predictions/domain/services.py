@@ -23,7 +23,7 @@ from django.utils import timezone
 import ml
 from ml import InvalidInput, LoadedModel, ModelNotFound, ModelUnavailable, ScoringError, get_spec
 from predictions.domain import metrics, writer
-from predictions.domain.errors import BatchTooLarge, DuplicateRequestId, HistoryUnavailable
+from predictions.domain.errors import BatchTooLarge, DuplicateRequestId, HistoryUnavailable, error_code
 from predictions.domain.payloads import clean_text, storable
 from predictions.domain.serving import get_registry
 from predictions.models import Channel, Prediction, PredictionBatch, Status
@@ -338,20 +338,12 @@ def _fail(row: Prediction, clean: dict[str, Any], exc: ScoringError, started: fl
 
 
 def _error_body(exc: Exception) -> dict[str, Any]:
-    code = _ERROR_CODES.get(type(exc)) or getattr(exc, "default_code", None) or "error"
-    body: dict[str, Any] = {"code": str(code), "message": storable(str(getattr(exc, "detail", exc)))}
+    """The error as the history records it: its code, message and field errors (no HTTP status: that is how one
+    channel answers, not what happened)."""
+    body: dict[str, Any] = {"code": error_code(exc), "message": storable(str(getattr(exc, "detail", exc)))}
     if isinstance(exc, InvalidInput) and exc.fields:
         body["fields"] = storable(exc.fields)
     return body
-
-
-_ERROR_CODES = {
-    InvalidInput: "invalid",
-    ModelNotFound: "not_found",
-    ModelUnavailable: "model_unavailable",
-    ScoringError: "model_error",
-    BatchTooLarge: "too_many_rows",
-}
 
 
 def _observe(row: Prediction, *, resolved: bool = True) -> None:
@@ -436,10 +428,5 @@ def _discard_broken_connection() -> None:
         connection.close_if_unusable_or_obsolete()
 
 
-def model_for(name: str, version: str | None = None) -> LoadedModel:
-    """The served model, for pages and endpoints that describe it (ModelNotFound / ModelUnavailable)."""
-    return get_registry().get(name, version)
-
-
-__all__ = ["BatchOutcome", "Channel", "Origin", "model_for", "prediction_batch_create", "prediction_create",
+__all__ = ["BatchOutcome", "Channel", "Origin", "prediction_batch_create", "prediction_create",
            "prediction_feedback_set", "prediction_reject"]

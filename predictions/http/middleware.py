@@ -65,7 +65,7 @@ class DatabaseErrorMiddleware:
     def process_exception(self, request, exception):
         if not isinstance(exception, OperationalError | InterfaceError):
             return None
-        from predictions.pages.views import service_unavailable
+        from predictions.http.error_pages import service_unavailable
 
         if not connection.in_atomic_block:
             connection.close_if_unusable_or_obsolete()

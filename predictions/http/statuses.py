@@ -1,5 +1,11 @@
-"""The one error shape of mlsite's JSON surfaces: {"error": {"code", "message", "fields"?}, "request_id"},
-and the one mapping of domain errors to HTTP statuses that every surface (DRF, legacy, V2, MLflow) shares."""
+"""The error catalogue: how every domain error is answered, in one table, and the JSON error shape of the REST API.
+
+Each domain error carries its own code and retry hint (predictions.domain.errors); the table below is the only place
+a domain error gets its HTTP status, its title on a page and its line in the OpenAPI document. Every channel answers
+from it in its own shape: the REST API and the legacy endpoints with {"error": {"code", "message", "fields"?},
+"request_id"}, V2 with {"error": "..."}, MLflow with {"error_code", "message"}, the pages with an error page, the
+OpenAPI document with one description per status. Adding a domain error means one new class and one row here.
+"""
 
 from __future__ import annotations
 
@@ -18,20 +24,40 @@ from predictions.domain.errors import (
     ModelNotFound,
     ModelUnavailable,
     ScoringError,
+    error_code,
 )
 from predictions.http.paths import json_paths
 
 log = logging.getLogger(__name__)
 
-# Domain error → (HTTP status, code)
-_DOMAIN: dict[type[Exception], tuple[int, str]] = {
-    InvalidInput: (400, "invalid"),
-    ModelNotFound: (404, "not_found"),
-    DuplicateRequestId: (409, "duplicate_request_id"),
-    BatchTooLarge: (413, "too_many_rows"),
-    ModelUnavailable: (503, "model_unavailable"),
-    HistoryUnavailable: (503, "history_unavailable"),
-    ScoringError: (500, "model_error"),
+
+@dataclass(frozen=True)
+class Entry:
+    status: int
+    title: str  # the heading of its error page
+    summary: str  # its line in the OpenAPI document
+
+
+CATALOGUE: dict[type[Exception], Entry] = {
+    InvalidInput: Entry(400, "Invalid input", "Invalid input, field by field."),
+    ModelNotFound: Entry(404, "Page not found", "Unknown model, version or record."),
+    DuplicateRequestId: Entry(409, "Already submitted", "X-Request-ID already used by another request or client."),
+    BatchTooLarge: Entry(413, "Too many rows", "Batch larger than this server accepts."),
+    ScoringError: Entry(500, "Model failure", "Model failure (never caused by input; logged)."),
+    ModelUnavailable: Entry(503, "Model unavailable", "Model unavailable."),
+    HistoryUnavailable: Entry(503, "Temporarily unavailable", "History store unavailable; see Retry-After."),
+}
+
+# HTTP's own answers, which are not domain errors, as the OpenAPI document describes them.
+PROTOCOL: dict[int, str] = {
+    400: "Unreadable request (not JSON, not UTF-8, malformed).",
+    401: "Authentication required.",
+    403: "Not allowed.",
+    405: "Method not allowed.",
+    406: "Not acceptable.",
+    413: "Body too large.",
+    415: "Unsupported media type.",
+    429: "Throttled; see Retry-After.",
 }
 
 
@@ -42,19 +68,54 @@ class HttpError:
     message: str
     fields: dict[str, list[str]] | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    title: str = ""
 
 
-def domain_error(exc: Exception) -> HttpError | None:
-    """The HTTP form of a domain error, or None when ``exc`` is not one."""
-    for kind, (status, code) in _DOMAIN.items():
-        if isinstance(exc, kind):
-            if isinstance(exc, InvalidInput):
-                return HttpError(status, code, exc.message, exc.fields or None)
-            headers = {"Retry-After": str(settings.HISTORY_RETRY_AFTER)} if isinstance(exc, HistoryUnavailable) else {}
-            if isinstance(exc, ScoringError):
-                log.error("model failed on valid input: %s", exc)
-            return HttpError(status, code, str(exc), None, headers)
-    return None
+def http_error(exc: Exception) -> HttpError | None:
+    """How ``exc`` is answered, or None when it is not a domain error."""
+    entry = next((entry for kind, entry in CATALOGUE.items() if isinstance(exc, kind)), None)
+    if entry is None:
+        return None
+    if isinstance(exc, ScoringError):
+        log.error("model failed on valid input: %s", exc)
+    headers = {"Retry-After": str(settings.HISTORY_RETRY_AFTER)} if getattr(exc, "retry_after", False) else {}
+    message = exc.message if isinstance(exc, InvalidInput) else str(exc)
+    fields = (exc.fields or None) if isinstance(exc, InvalidInput) else None
+    return HttpError(entry.status, error_code(exc), message, fields, headers, entry.title)
+
+
+def describe(status: int) -> str:
+    """The OpenAPI description of a status: what the catalogue and HTTP itself answer with it."""
+    lines = [entry.summary for entry in CATALOGUE.values() if entry.status == status]
+    if status in PROTOCOL:
+        lines.append(PROTOCOL[status])
+    return " ".join(dict.fromkeys(lines)) or "Error."
+
+
+# --- the REST error shape in the OpenAPI document (REST API and the legacy endpoints) --------------------------------
+ERROR_REF = {"$ref": "#/components/schemas/Error"}
+ERROR_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "error": {
+            "type": "object",
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "fields": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
+            },
+            "required": ["code", "message"],
+        },
+        "request_id": {"type": "string", "format": "uuid", "nullable": True},
+    },
+    "required": ["error", "request_id"],
+}
+
+
+def error_responses(statuses: list[int], schema: dict[str, Any] = ERROR_REF) -> dict[str, Any]:
+    """OpenAPI responses for ``statuses``, each described from the catalogue, in the error shape ``schema``."""
+    return {str(status): {"description": describe(status), "content": {"application/json": {"schema": schema}}}
+            for status in statuses}
 
 
 def wants_json(request: HttpRequest) -> bool:
@@ -75,7 +136,8 @@ def error_response(request: HttpRequest, status: int, code: str, message: str, *
 
 
 def domain_error_response(request: HttpRequest, exc: Exception) -> JsonResponse:
-    error = domain_error(exc)
+    """A domain error in the REST shape; anything else is re-raised."""
+    error = http_error(exc)
     if error is None:
         raise exc
     return error_response(request, error.status, error.code, error.message, fields=error.fields,

@@ -12,7 +12,6 @@ import json
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework.exceptions import APIException
 
@@ -55,7 +54,7 @@ def iris_predict(request: HttpRequest) -> HttpResponse:
         raw = loads_strict(body)
         features = _iris_features(raw)
     except APIException as exc:  # unparseable or too large
-        return _reject(request, "iris", raw, exc, origin, status=exc.status_code)
+        return _reject(request, "iris", raw, exc, origin)
     except InvalidInput as exc:
         return _reject(request, "iris", raw, exc, origin)
     return _answer(request, "iris", features, origin,
@@ -129,19 +128,12 @@ def _answer(request: HttpRequest, model_name: str, features: dict, origin: Origi
     return render(row)
 
 
-def _reject(request: HttpRequest, model_name: str, raw: Any, exc: Exception, origin: Origin,
-            status: int | None = None) -> HttpResponse:
+def _reject(request: HttpRequest, model_name: str, raw: Any, exc: Exception, origin: Origin) -> HttpResponse:
     try:
         services.prediction_reject(model_name=model_name, raw=raw, error=exc, origin=origin)
     except Exception as failure:  # noqa: BLE001 - HistoryUnavailable (strict) or DuplicateRequestId
         return domain_error_response(request, failure)
     if isinstance(exc, APIException):
-        return error_response(request, status or exc.status_code, str(exc.default_code), str(exc.detail),
+        return error_response(request, exc.status_code, str(exc.default_code), str(exc.detail),
                               fields={"body": [str(exc.detail)]})
     return domain_error_response(request, exc)
-
-
-urlpatterns = [
-    path("predict", iris_predict, name="legacy-iris"),
-    path("api/predict", diamonds_predict, name="legacy-diamonds"),
-]

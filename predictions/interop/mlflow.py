@@ -24,6 +24,7 @@ from predictions.domain.serving import get_registry
 from predictions.http import access, throttling
 from predictions.http.origin import origin_for
 from predictions.http.parsers import loads_strict, read_bounded
+from predictions.http.statuses import http_error
 from predictions.interop.scoring import score_rows
 from predictions.models import Channel
 
@@ -45,10 +46,9 @@ def _error(message: str, status: int, headers: dict[str, str] | None = None) -> 
 def _model(name: str) -> tuple[ml.LoadedModel | None, JsonResponse | None]:
     try:
         return get_registry().get(name), None
-    except ml.ModelNotFound as exc:
-        return None, _error(str(exc), 404)
-    except ml.ModelUnavailable as exc:
-        return None, _error(str(exc), 503)
+    except (ml.ModelNotFound, ml.ModelUnavailable) as exc:
+        error = http_error(exc)
+        return None, _error(error.message, error.status, error.headers)
 
 
 @csrf_exempt

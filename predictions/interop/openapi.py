@@ -1,8 +1,9 @@
-"""OpenAPI descriptions of the two interop predict operations, merged into /api/schema/ by predictions.api.openapi.
+"""OpenAPI descriptions of the other protocols, added to /api/schema/ by the drf-spectacular hook ``postprocess``.
 
 V2 (`POST /v2/models/<name>/infer`) and MLflow (`POST /mlflow/<name>/invocations`) are plain Django views with
-their own protocols' error shapes; describing them here puts them in the API docs and in front of the schemathesis
-fuzzer with everything else. One path per model, with an example built from the model's feature schema.
+their own protocols' error shapes, the legacy endpoints answer in the REST shape; describing them here puts them in
+the API docs and in front of the schemathesis fuzzer with everything else. One path per model, with an example built
+from the model's feature schema; statuses described from the error catalogue (predictions/http/statuses.py).
 """
 
 from __future__ import annotations
@@ -10,24 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 import ml
+from predictions.http.statuses import error_responses
 from predictions.interop.tensors import DATATYPES
 
 V2_ERROR = {"type": "object", "properties": {"error": {"type": "string"}}, "required": ["error"]}
 MLFLOW_ERROR = {"type": "object", "properties": {"error_code": {"type": "string"}, "message": {"type": "string"}},
                 "required": ["error_code", "message"]}
-ERROR_TEXT = {
-    "400": "The request cannot be read or the model cannot take it.",
-    "401": "Authentication required (PREDICT_ALLOW_ANONYMOUS=0): send an API token.",
-    "404": "Unknown model or version.",
-    "405": "Method not allowed.",
-    "409": "X-Request-ID already used.",
-    "413": "Body or batch too large.",
-    "415": "Unsupported media type.",
-    "429": "Throttled; see Retry-After.",
-    "503": "History store or model unavailable; see Retry-After.",
-}
-V2_CODES = ["400", "401", "404", "405", "409", "413", "415", "429", "503"]
-MLFLOW_CODES = ["400", "401", "404", "405", "409", "413", "415", "429", "503"]
+PROTOCOL_STATUSES = [400, 401, 404, 405, 409, 413, 415, 429, 503]  # what V2 and MLflow answer with
 
 TENSOR = {
     "type": "object",
@@ -75,11 +65,6 @@ MLFLOW_REQUEST = {
 }
 
 
-def _errors(codes: list[str], schema: dict) -> dict[str, Any]:
-    return {code: {"description": ERROR_TEXT[code], "content": {"application/json": {"schema": schema}}}
-            for code in codes}
-
-
 def _v2_example(spec: ml.ModelSpec) -> dict[str, Any]:
     row = spec.schema.example()
     return {"inputs": [{"name": name, "shape": [1],
@@ -104,7 +89,7 @@ def interop_paths() -> dict[str, Any]:
                         "content": {"application/json": {"schema": V2_RESPONSE},
                                     "application/octet-stream": {"schema": {"type": "string",
                                                                             "format": "binary"}}}},
-                **_errors(V2_CODES, V2_ERROR),
+                **error_responses(PROTOCOL_STATUSES, V2_ERROR),
             },
         }}
         paths[f"/mlflow/{spec.name}/invocations"] = {"post": {
@@ -122,7 +107,65 @@ def interop_paths() -> dict[str, Any]:
                 "200": {"description": "One prediction per row, in order.", "content": {"application/json": {
                     "schema": {"type": "object", "properties": {"predictions": {"type": "array"}},
                                "required": ["predictions"]}}}},
-                **_errors(MLFLOW_CODES, MLFLOW_ERROR),
+                **error_responses(PROTOCOL_STATUSES, MLFLOW_ERROR),
             },
         }}
     return paths
+
+
+def _legacy_paths() -> dict[str, Any]:
+    iris = ml.get_spec("iris")
+    diamonds = ml.get_spec("diamonds")
+    numbers = [iris.schema.feature(name) for name in iris.schema.names]
+    assert len({(f.minimum, f.maximum) for f in numbers}) == 1, "the legacy array schema needs one shared range"
+    query = []
+    for name in ("carat", "cut", "color", "clarity", "depth", "table", "volume"):
+        feature = diamonds.schema.feature(name)
+        codes = diamonds.legacy_codes.get(name)
+        if codes:
+            schema = {"type": "integer", "minimum": 0, "maximum": len(codes) - 1}
+            description = "Ordinal code: " + ", ".join(f"{i}={label}" for i, label in enumerate(codes))
+        else:
+            schema = feature.json_schema()
+            description = schema.pop("description")
+        query.append({"name": name, "in": "query", "required": True, "schema": schema, "description": description})
+    return {
+        "/predict": {"post": {
+            "operationId": "legacy_iris_predict",
+            "tags": ["legacy"],
+            "summary": "Legacy iris endpoint of the original Flask app",
+            "description": "Body: " + ", ".join(f.name for f in numbers) + " in cm. Answers the class index as "
+                           "plain text. Recorded with channel `legacy`.",
+            "requestBody": {"required": True, "content": {"application/json": {
+                "schema": {"type": "array", "minItems": len(numbers), "maxItems": len(numbers),
+                           "items": numbers[0].json_schema() | {"description": "cm"}},
+                "example": [5.9, 3.0, 5.1, 1.8],
+            }}},
+            "responses": {
+                "200": {"description": "Class index.", "content": {"text/plain": {
+                    "schema": {"type": "string", "enum": ["0", "1", "2"]}, "example": "2"}}},
+                **error_responses([400, 409, 413, 500, 503]),
+            },
+        }},
+        "/api/predict": {"get": {
+            "operationId": "legacy_diamonds_predict",
+            "tags": ["legacy"],
+            "summary": "Legacy diamonds endpoint of the original Flask app",
+            "description": "Ordinal codes for cut, color and clarity (worst = 0). Recorded with channel `legacy`.",
+            "parameters": query,
+            "responses": {
+                "200": {"description": "Predicted price in USD.", "content": {"application/json": {
+                    "schema": {"type": "object", "properties": {"predicted_price": {"type": "number"}},
+                               "required": ["predicted_price"]}}}},
+                **error_responses([400, 409, 500, 503]),
+            },
+        }},
+    }
+
+
+def postprocess(result: dict[str, Any], generator, request, public) -> dict[str, Any]:
+    """drf-spectacular hook: the plain Django views of the other protocols, which it cannot introspect."""
+    paths = result.setdefault("paths", {})
+    paths.update(_legacy_paths())
+    paths.update(interop_paths())
+    return result

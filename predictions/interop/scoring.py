@@ -6,7 +6,7 @@ from typing import Any
 
 from predictions.domain import services
 from predictions.domain.services import Origin
-from predictions.http.statuses import HttpError, domain_error
+from predictions.http.statuses import HttpError, http_error
 from predictions.models import Prediction
 
 
@@ -22,7 +22,7 @@ def score_rows(*, name: str, rows: list[Any], origin: Origin,
                                                    partial=False)
         return outcome.rows, None
     except Exception as exc:
-        error = domain_error(exc)
+        error = http_error(exc)
         if error is None:
             raise
         if error.fields:

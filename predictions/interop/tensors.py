@@ -2,9 +2,9 @@
 
 A request names its tensors either one per feature (shape [N] or [N, 1]; BYTES for categorical labels such as
 cut="Ideal") or as one numeric tensor of shape [N, n_features] in the schema's column order, where a categorical
-column holds the ordinal code of DESIGN.md (cut: Fair=0 … Ideal=4). Binary data (the extension stock clients such as
-tritonclient use by default) is little-endian, row-major; a BYTES element is a 4-byte little-endian length and then
-its bytes.
+column holds its ordinal code, worst first (cut: Fair=0 … Ideal=4, as the legacy endpoint). Binary data (the
+extension stock clients such as tritonclient use by default) is little-endian, row-major; a BYTES element is a
+4-byte little-endian length and then its bytes.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from ml.schema import CategoryFeature, FeatureSchema
+from ml import CategoryFeature, FeatureSchema
 
 NUMERIC = {
     "BOOL": np.bool_, "UINT8": np.uint8, "UINT16": np.uint16, "UINT32": np.uint32, "UINT64": np.uint64,

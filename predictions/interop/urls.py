@@ -1,10 +1,12 @@
-"""Routes of the interoperability protocols (Open Inference Protocol V2, MLflow scoring)."""
+"""Routes of the other protocols: the original apps' endpoints, Open Inference Protocol V2, MLflow scoring."""
 
 from django.urls import path
 
-from predictions.interop import mlflow, v2
+from predictions.interop import legacy, mlflow, v2
 
 urlpatterns = [
+    path("predict", legacy.iris_predict, name="legacy-iris"),
+    path("api/predict", legacy.diamonds_predict, name="legacy-diamonds"),
     path("v2", v2.server_metadata, name="v2-server"),
     path("v2/health/live", v2.server_live, name="v2-live"),
     path("v2/health/ready", v2.server_ready, name="v2-ready"),

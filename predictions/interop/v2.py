@@ -22,6 +22,7 @@ from predictions.domain.serving import get_registry
 from predictions.http import access, throttling
 from predictions.http.origin import origin_for
 from predictions.http.parsers import loads_strict, read_bounded
+from predictions.http.statuses import http_error
 from predictions.interop import tensors
 from predictions.interop.scoring import score_rows
 from predictions.interop.tensors import TensorError
@@ -65,10 +66,13 @@ def server_ready(request: HttpRequest) -> JsonResponse:
 def _resolve(name: str, version: str | None) -> tuple[ml.LoadedModel | None, JsonResponse | None]:
     try:
         return get_registry().get(name, version), None
-    except ml.ModelNotFound as exc:
-        return None, _error(str(exc), 404)
-    except ml.ModelUnavailable as exc:
-        return None, _error(str(exc), 503)
+    except (ml.ModelNotFound, ml.ModelUnavailable) as exc:
+        return None, _domain_error(exc)
+
+
+def _domain_error(exc: Exception) -> JsonResponse:
+    error = http_error(exc)
+    return _error(error.message, error.status, error.headers)
 
 
 @csrf_exempt
@@ -79,7 +83,7 @@ def model_metadata(request: HttpRequest, name: str, version: str | None = None) 
     if error:
         return error
     schema = model.spec.schema
-    inputs = [{"name": n, "datatype": "BYTES" if isinstance(schema.feature(n), ml.schema.CategoryFeature)
+    inputs = [{"name": n, "datatype": "BYTES" if isinstance(schema.feature(n), ml.CategoryFeature)
                else "FP64", "shape": [-1]} for n in schema.accepted_names]
     outputs = [{"name": "predict", "datatype": "INT64" if model.spec.is_classifier else "FP64", "shape": [-1]}]
     if model.spec.is_classifier:
@@ -92,7 +96,7 @@ def model_metadata(request: HttpRequest, name: str, version: str | None = None) 
             "version": model.version, "algorithm": model.manifest.get("algorithm", ""),
             "single_tensor": {"shape": [-1, len(schema.features)], "columns": list(schema.names),
                               "codes": {f.name: list(f.choices) for f in schema.features
-                                        if isinstance(f, ml.schema.CategoryFeature)}},
+                                        if isinstance(f, ml.CategoryFeature)}},
         },
     })
 
@@ -104,7 +108,7 @@ def model_ready(request: HttpRequest, name: str, version: str | None = None) -> 
     try:
         get_registry().get(name, version)
     except ml.ModelNotFound as exc:
-        return _error(str(exc), 404)
+        return _domain_error(exc)
     except ml.ModelUnavailable:
         return JsonResponse({"name": name, "ready": False}, status=400)
     return JsonResponse({"name": name, "ready": True})

@@ -14,7 +14,7 @@ from datetime import datetime
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from predictions.monitoring.stats import VolumeBucket
+from predictions.domain.stats import VolumeBucket
 
 WIDTH, HEIGHT = 340, 180  # about the width of a phone screen: text keeps its size there
 LEFT, RIGHT, TOP, BOTTOM = 38, 8, 10, 22

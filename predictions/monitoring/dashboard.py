@@ -1,5 +1,5 @@
 """GET /dashboard/ (staff): one model over one time window — volume, status mix, latency, outputs, input drift and
-live quality from reviewer feedback. Reads come from predictions.monitoring.stats, charts from .charts.
+live quality from reviewer feedback. Reads come from predictions.domain.stats, charts from .charts.
 
 Each figure is one aggregate query over the window, so a long window costs a scan of its rows (bench/dashboard.py:
 about 0.7 s for a week and 2 s for 30 days of 670,000 rows). The figures of the long windows are therefore cached
@@ -18,7 +18,8 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
 import ml
-from predictions.monitoring import charts, stats
+from predictions.domain import stats
+from predictions.monitoring import charts
 
 DEFAULT_WINDOW = "24h"
 

@@ -6,13 +6,13 @@ time so a 100,000-row result never sits in memory as one string.
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from ml.schema import FeatureSchema
+from ml import FeatureSchema
+from predictions.http.display import csv_lines, error_text
 
 
 class CsvProblem(ValueError):
@@ -80,11 +80,6 @@ def _columns(header: list[str], schema: FeatureSchema) -> list[str]:
     return columns
 
 
-def parse_row(schema: FeatureSchema, row: dict[str, str]) -> Any:
-    """One CSV row as the JSON the schema validates."""
-    return schema.parse_text_row(row)
-
-
 def result_header(schema: FeatureSchema, labels: tuple[str, ...]) -> list[str]:
     header = ["row", *schema.accepted_names, "status", "prediction"]
     if labels:
@@ -110,36 +105,3 @@ def result_lines(schema: FeatureSchema, labels: tuple[str, ...], records: Iterab
             yield cells
 
     return csv_lines(rows(), bom=True)
-
-
-def csv_lines(rows: Iterable[list[Any]], *, bom: bool = False) -> Iterator[str]:
-    """The one CSV writer of every download (scored batches, the admin's export): one line per yield, so a file of
-    millions of rows never sits in memory, and every text cell a spreadsheet would run as a formula (=, +, -, @, tab,
-    carriage return first) written as text. With ``bom`` the first line starts with a UTF-8 byte-order mark, which
-    makes Excel read the file as UTF-8."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    prefix = codecs.BOM_UTF8.decode() if bom else ""
-    for cells in rows:
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerow([_safe(cell) for cell in cells])
-        yield prefix + buffer.getvalue()
-        prefix = ""
-
-
-def error_text(error: Any) -> str:
-    """A recorded error body as one readable line: "carat: Must be a number.; cut: Unknown cut ..."."""
-    if not isinstance(error, dict) or not error:
-        return ""
-    fields = error.get("fields")
-    if isinstance(fields, dict) and fields:
-        return "; ".join(f"{name}: {' '.join(map(str, messages))}" for name, messages in fields.items())
-    return str(error.get("message", ""))
-
-
-def _safe(cell: Any) -> Any:
-    # Spreadsheet formula injection: a text cell starting with =, +, - or @ is shown as text, not evaluated.
-    if isinstance(cell, str) and cell[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + cell
-    return cell

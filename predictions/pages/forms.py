@@ -12,7 +12,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
-from ml.schema import CategoryFeature, FeatureSchema, NumberFeature
+from ml import CategoryFeature, FeatureSchema, NumberFeature
 from predictions.models import Channel, Status
 
 

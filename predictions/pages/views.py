@@ -5,26 +5,25 @@ from __future__ import annotations
 import csv
 import json
 import uuid
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
-from django.contrib.auth.models import AnonymousUser
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from ml import InvalidInput, ModelNotFound, ModelUnavailable, ScoringError
 from predictions.domain import selectors, services
 from predictions.domain.errors import DuplicateRequestId, HistoryUnavailable
 from predictions.domain.selectors import model_list
-from predictions.http import access, throttling
+from predictions.http import access, error_pages, throttling
+from predictions.http.display import error_text, money
 from predictions.http.origin import origin_for
-from predictions.http.statuses import error_response, wants_json
 from predictions.models import Channel, Status
 from predictions.pages import csvio, links
 from predictions.pages.forms import CsvUploadForm, FeatureForm, HistoryFilterForm, initial_from
-from predictions.templatetags.mlsite_tags import money
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -61,7 +60,7 @@ def model_form(request: HttpRequest, name: str) -> HttpResponse:
         form = FeatureForm(schema, initial=initial_from(schema, request.GET))
         return render(request, "predictions/form.html", {"info": info, "form": form})
     if refusal := access.check_predict(request, session=True):
-        return _refused(request, refusal)
+        return error_pages.refused(request, refusal)
     form = FeatureForm(schema, request.POST)
     form.is_valid()  # the fields are plain text; the schema (in the service) is the validation
     try:
@@ -73,7 +72,7 @@ def model_form(request: HttpRequest, name: str) -> HttpResponse:
     except ScoringError:
         return redirect(links.prediction_url(request.request_id))  # recorded with status "error"
     except (ModelUnavailable, HistoryUnavailable, DuplicateRequestId) as exc:
-        return _not_taken(request, exc, "Reload the form and submit it again.")
+        return error_pages.not_taken(request, exc, "Reload the form and submit it again.")
     return redirect(links.prediction_url(row.request_id))
 
 
@@ -103,10 +102,10 @@ def prediction_detail(request: HttpRequest, request_id: uuid.UUID) -> HttpRespon
         derivation = spec.schema.derivations[0] if spec.schema.derivations else None
         if derivation and all(s in given for s in derivation.source_names):
             given.pop(derivation.target, None)  # x, y, z were given: volume was computed from them
-        again = f"/models/{row.model_name}/?{urlencode(given)}"
+        again = f"{reverse('model-form', args=[row.model_name])}?{urlencode(given)}"
     return render(request, "predictions/result.html", {
         "row": row, "spec": spec, "outputs": outputs, "probabilities": probabilities, "inputs": inputs,
-        "errors": csvio.error_text(row.error), "again": again,
+        "errors": error_text(row.error), "again": again,
     })
 
 
@@ -129,7 +128,7 @@ def batch_upload(request: HttpRequest, name: str) -> HttpResponse:
     if request.method == "GET":
         return render(request, "predictions/batch.html", {**context, "form": CsvUploadForm()})
     if refusal := access.check_predict(request, session=True):
-        return _refused(request, refusal)
+        return error_pages.refused(request, refusal)
     origin = origin_for(request, Channel.BATCH)
     too_big = _content_length(request) > settings.FILE_UPLOAD_MAX_SIZE + 64 * 1024  # multipart framing
     form = CsvUploadForm(data=None if too_big else request.POST, files=None if too_big else request.FILES)
@@ -148,20 +147,20 @@ def batch_upload(request: HttpRequest, name: str) -> HttpResponse:
             rows = csvio.read_rows(upload.file, info.spec.schema, max_rows=settings.BATCH_UPLOAD_MAX_ROWS)
             throttling.charge(request, len(rows) - 1)
             outcome = services.prediction_batch_create(
-                model_name=name, rows=[csvio.parse_row(info.spec.schema, row) for row in rows], origin=origin,
+                model_name=name, rows=[info.spec.schema.parse_text_row(row) for row in rows], origin=origin,
                 source_name=upload.name or "", max_rows=settings.BATCH_UPLOAD_MAX_ROWS, partial=True)
             return redirect(links.batch_url(outcome.batch.request_id))
     except csvio.CsvProblem as exc:
         problem = str(exc)
     except (ModelUnavailable, HistoryUnavailable, DuplicateRequestId) as exc:
-        return _not_taken(request, exc, "Upload the file again.")
+        return error_pages.not_taken(request, exc, "Upload the file again.")
     sent = None if too_big else request.FILES.get("file")
     file_name = getattr(upload or sent, "name", "") or ""
     try:
         services.prediction_reject(model_name=name, raw={"file": file_name[:255]}, origin=origin,
                                    error=InvalidInput(problem, fields={"file": [problem]}))
     except HistoryUnavailable:
-        return service_unavailable(request)
+        return error_pages.service_unavailable(request)
     form = CsvUploadForm()
     form.errors["file"] = form.error_class([problem])
     return render(request, "predictions/batch.html", {**context, "form": form, "problem": problem},
@@ -197,7 +196,7 @@ def batch_detail(request: HttpRequest, request_id: uuid.UUID) -> HttpResponse:
     batch = _batch_or_404(request, request_id)
     refused = []
     for number, row in selectors.batch_problem_rows(batch=batch, limit=REJECTED_SHOWN):
-        refused.append({"number": number, "status": row.status, "reasons": csvio.error_text(row.error)})
+        refused.append({"number": number, "status": row.status, "reasons": error_text(row.error)})
     return render(request, "predictions/batch_result.html", {
         "batch": batch, "refused": refused, "more_refused": batch.rows_rejected + batch.rows_error - len(refused),
         "preview": selectors.batch_rows(batch=batch)[:10],
@@ -246,67 +245,5 @@ def _history_row(row) -> dict:
     if row.status == Status.OK:
         summary = outputs.get("label") or money(outputs.get("prediction"))
     else:
-        summary = csvio.error_text(row.error)
+        summary = error_text(row.error)
     return {"row": row, "summary": summary}
-
-
-# --- error pages: JSON for API clients, the site's layout for people ------------------------------------------------
-def _error(request: HttpRequest, status: int, code: str, title: str, message: str, **context) -> HttpResponse:
-    if wants_json(request):
-        return error_response(request, status, code, message)
-    return render(request, "error.html", {"status": status, "title": title, "message": message, **context},
-                  status=status)
-
-
-def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return _error(request, 400, "bad_request", "Bad request", "The request could not be understood.")
-
-
-def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return _error(request, 403, "permission_denied", "Not allowed",
-                  "You do not have permission to see this page. Staff pages need a staff login.")
-
-
-def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
-    return _error(request, 403, "csrf_failed", "Form expired",
-                  "The form could not be verified (CSRF check failed). Reload the page and submit it again.")
-
-
-def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return _error(request, 404, "not_found", "Page not found",
-                  "There is nothing at this address. Check the link, or start again from the home page.")
-
-
-def _not_taken(request: HttpRequest, exc: Exception, again: str) -> HttpResponse:
-    """The page for a submission the service could not take; ``again`` says how to try once more."""
-    if isinstance(exc, HistoryUnavailable):
-        return service_unavailable(request)
-    if isinstance(exc, DuplicateRequestId):
-        return _error(request, 409, "duplicate_request_id", "Already submitted",
-                      f"This request id names another recorded request. {again}")
-    return _error(request, 503, "model_unavailable", "Model unavailable", str(exc))
-
-
-def _refused(request: HttpRequest, refusal: access.Refusal) -> HttpResponse:
-    if refusal.status == 429:
-        response = _error(request, 429, refusal.code, "Too many predictions", refusal.message)
-        response["Retry-After"] = refusal.headers["Retry-After"]
-        return response
-    # A page, not an API: no WWW-Authenticate challenge but a 403 with the way in.
-    return _error(request, 403, refusal.code, "Log in to predict",
-                  "This server only takes predictions from signed-in users. Log in, then submit again.",
-                  login_url=f"{settings.LOGIN_URL}?next={quote(request.get_full_path())}")
-
-
-def service_unavailable(request: HttpRequest) -> HttpResponse:
-    # The layout asks who is logged in, which needs the database: render it for nobody instead.
-    response = _error(request, 503, "database_unavailable", "Temporarily unavailable",
-                      "The database is not reachable right now. Please try again in a few seconds.",
-                      user=AnonymousUser())
-    response["Retry-After"] = str(settings.HISTORY_RETRY_AFTER)
-    return response
-
-
-def server_error(request: HttpRequest) -> HttpResponse:
-    return _error(request, 500, "server_error", "Something went wrong",
-                  "The error was logged with its request id. Please try again in a moment.")

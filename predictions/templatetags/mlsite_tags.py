@@ -4,17 +4,13 @@ from __future__ import annotations
 
 from django import template
 
+from predictions.http import display
 from predictions.pages import links
 
 register = template.Library()
 
 
-@register.filter
-def money(value) -> str:
-    """12345.678 → "$12,345.68"; anything that is not a number is shown as it is."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return "" if value is None else str(value)
-    return f"${value:,.2f}"
+register.filter("money", display.money)
 
 
 # Private links (predictions.pages.links): a result page opens for its owner, history readers and its link holders.

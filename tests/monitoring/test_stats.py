@@ -1,4 +1,4 @@
-"""The dashboard's reads (predictions/monitoring/stats.py) against hand-computed values on small fixtures."""
+"""The dashboard's reads (predictions/domain/stats.py) against hand-computed values on small fixtures."""
 
 from __future__ import annotations
 
@@ -9,9 +9,8 @@ import pytest
 from django.utils import timezone
 
 import ml
-from predictions.domain import services
+from predictions.domain import services, stats
 from predictions.models import Channel, Prediction, Status
-from predictions.monitoring import stats
 from tests.conftest import DIAMOND, IRIS_VIRGINICA
 from tests.monitoring.seed import models_without_reference
 

@@ -13,9 +13,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 import ml
-from ml import drift
+from predictions.domain import stats
 from predictions.management.durations import parse_duration
-from predictions.monitoring import stats
 
 LEVELS = ("stable", "moderate", "significant")
 
@@ -49,8 +48,8 @@ class Command(BaseCommand):
 
 def _as_table(report: stats.DriftReport, start, end) -> str:
     lines = [f"{report.model} input drift {start:%Y-%m-%d %H:%M} – {end:%Y-%m-%d %H:%M} UTC against the training "
-             f"data of v{report.reference_version} (PSI: < {drift.PSI_MODERATE} stable, "
-             f"≥ {drift.PSI_SIGNIFICANT} significant)",
+             f"data of v{report.reference_version} (PSI: < {ml.PSI_MODERATE} stable, "
+             f"≥ {ml.PSI_SIGNIFICANT} significant)",
              f"{'feature':14} {'PSI':>8}  {'level':12} {'rows':>8}"]
     for f in report.features:
         value = f"{f.psi:.4f}" if f.psi is not None else "-"

@@ -6,7 +6,6 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 import ml
-from ml import artifacts
 
 
 class Command(BaseCommand):
@@ -22,12 +21,12 @@ class Command(BaseCommand):
             if pin:
                 name, _, version = pin.partition("=")
                 ml.get_spec(name)
-                artifacts.pin_version(model_dir, name, version)
+                ml.pin_version(model_dir, name, version)
                 self.stdout.write(self.style.SUCCESS(f"{name}: v{version} pinned as the default; "
                                                      "restart or reload (kill -HUP) the server to serve it"))
             if unpin:
                 ml.get_spec(unpin)
-                artifacts.pin_version(model_dir, unpin, None)
+                ml.pin_version(model_dir, unpin, None)
                 self.stdout.write(self.style.SUCCESS(f"{unpin}: unpinned; the newest version is the default"))
         except ml.ModelNotFound as exc:
             raise CommandError(str(exc)) from None
@@ -44,7 +43,7 @@ class Command(BaseCommand):
                 mark = ("pinned" if status.pinned else "newest") if is_default else ""
                 try:
                     registry.get(status.name, version)
-                    manifest = artifacts.read_manifest(model_dir, status.name, version)
+                    manifest = ml.read_manifest(model_dir, status.name, version)
                     metrics = ", ".join(f"{k}={v}" for k, v in manifest["metrics"].items() if not isinstance(v, list))
                     line = f"{manifest['algorithm']:24} {manifest['created_at']:22} ok  {metrics}"
                 except (ml.ModelUnavailable, ml.ArtifactRefused) as exc:

@@ -22,8 +22,6 @@ from django.db.models.fields.json import KT
 from django.db.models.functions import Abs, Cast, Floor, Least, Mod, TruncDay, TruncHour, TruncMinute
 
 import ml
-from ml import drift
-from ml.artifacts import read_manifest
 from predictions.domain.serving import get_registry
 from predictions.models import Prediction, Status
 
@@ -225,7 +223,7 @@ def served_manifest(model: str) -> tuple[str | None, dict[str, Any] | None, str 
     if version is None:
         return None, None, f"{model} has no trained version."
     try:
-        return version, read_manifest(registry.model_dir, model, version), None
+        return version, ml.read_manifest(registry.model_dir, model, version), None
     except (ml.ArtifactRefused, ml.ModelNotFound) as exc:
         return version, None, str(exc)
 
@@ -262,11 +260,11 @@ def input_drift(*, model: str, start: datetime, end: datetime, limit: int = DRIF
         if ref is None:
             continue
         values = [row[feature.name] for row in inputs if isinstance(row, dict) and feature.name in row]
-        counts = drift.bin_counts(ref, values)
-        value = drift.psi(ref["fractions"], counts)
+        counts = ml.bin_counts(ref, values)
+        value = ml.psi(ref["fractions"], counts)
         seen = sum(counts)
         features.append(FeatureDrift(
-            name=feature.name, label=feature.label, psi=value, level=drift.psi_level(value), rows=seen,
+            name=feature.name, label=feature.label, psi=value, level=ml.psi_level(value), rows=seen,
             bins=_bin_labels(ref), expected=[float(f) for f in ref["fractions"]],
             actual=[c / seen if seen else 0.0 for c in counts],
         ))
