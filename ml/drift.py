@@ -24,12 +24,13 @@ def reference_distribution(schema: FeatureSchema, X: pd.DataFrame) -> dict[str, 
     reference: dict[str, dict[str, Any]] = {}
     for feature in schema.features:
         column = X[feature.name]
-        if isinstance(feature, CategoryFeature):
+        if isinstance(feature, CategoryFeature) or feature.kind == "boolean":
+            bins = list(feature.choices) if isinstance(feature, CategoryFeature) else [False, True]
             counts = column.value_counts()
             reference[feature.name] = {
                 "kind": "category",
-                "bins": list(feature.choices),
-                "fractions": [float(counts.get(choice, 0)) / len(column) for choice in feature.choices],
+                "bins": bins,
+                "fractions": [float(counts.get(choice, 0)) / len(column) for choice in bins],
             }
         else:
             values = column.to_numpy(dtype=float)

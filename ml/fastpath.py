@@ -12,6 +12,7 @@ an artifact: the artifact stays the scikit-learn pipeline that was trained and h
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -37,7 +38,9 @@ def compile_scorer(estimator, schema: FeatureSchema, *, classifier: bool) -> Sco
     try:
         scorer = build(estimator)
         X = _random_inputs(schema, VERIFY_ROWS)
-        expected = estimator.predict_proba(X) if classifier else estimator.predict(X)
+        with warnings.catch_warnings():  # "X does not have valid feature names": a model fitted on a DataFrame
+            warnings.simplefilter("ignore", UserWarning)
+            expected = estimator.predict_proba(X) if classifier else estimator.predict(X)
         # In chunks a request would send, so that the lean code itself is what gets compared.
         got = np.concatenate([scorer(X[i:i + LEAN_ROWS]) for i in range(0, len(X), LEAN_ROWS)])
     except _Unsupported as reason:
@@ -147,18 +150,26 @@ class _FlatTrees:
 
 
 def _random_inputs(schema: FeatureSchema, n: int) -> np.ndarray:
-    """Rows spread over each feature's valid range (and every category), in the model's column order."""
+    """Rows spread over each feature's valid range (and every category), in the model's column order. An open
+    range is taken as a few orders of magnitude around the feature's example."""
     rng = np.random.default_rng(0)
     columns = []
     for feature in schema.features:
         if isinstance(feature, CategoryFeature):
             columns.append(rng.choice(np.array(feature.choices, dtype=object), size=n))
+            continue
+        if feature.kind == "boolean":
+            columns.append(rng.integers(0, 2, size=n).astype(float))
+            continue
+        scale = max(abs(float(feature.example or 0)) * 10, 10.0)
+        low = feature.minimum if feature.minimum is not None else -scale
+        high = feature.maximum if feature.maximum is not None else scale
+        if feature.minimum is not None and feature.exclusive_minimum:
+            low = np.nextafter(low, np.inf)
+        # Log-uniform when the range spans decades, so small realistic values are well represented.
+        if low > 0 and high > 100 * low and low > 1e-300:
+            column = np.exp(rng.uniform(np.log(low), np.log(high), size=n))
         else:
-            low = np.nextafter(feature.minimum, np.inf) if feature.exclusive_minimum else feature.minimum
-            # Log-uniform when the range spans decades, so small realistic values are well represented.
-            if low > 0 and feature.maximum > 100 * low and low > 1e-300:
-                columns.append(np.exp(rng.uniform(np.log(low), np.log(feature.maximum), size=n)))
-            else:
-                columns.append(rng.uniform(low, feature.maximum, size=n))
-    dtype = object if any(isinstance(f, CategoryFeature) for f in schema.features) else float
-    return np.array(columns, dtype=dtype).T.copy()
+            column = rng.uniform(low, high, size=n)
+        columns.append(np.floor(column) if feature.kind == "integer" else column)
+    return np.array(columns, dtype=schema.dtype).T.copy()

@@ -1,10 +1,11 @@
 """The registry: model name → versions, one default each, every artifact loaded and verified once per process.
 
-Defaults are resolved and loaded by ``load_defaults()`` at start-up (the WSGI module calls it), so a refused
-artifact is reported before the first request and gunicorn's preload shares the loaded models between workers
-copy-on-write. A version asked for explicitly (``?version=N``) is loaded on first use and then cached. A refused
-artifact stays refused for the life of the process: it is never retried per request and never replaced by another
-version behind the operator's back.
+What exists is not decided here: the registry is told its catalogue (``set_catalogue``) — by the web layer from its
+database, or from the artifacts on disk (``scan``) for tools that have no database. A version is loaded on first use
+and then cached; ``load_defaults()`` loads every default up front (the WSGI module calls it, so gunicorn's preload
+shares the loaded models between workers copy-on-write). A refused artifact stays refused for the life of the
+process unless the catalogue replaces it: it is never retried per request and never replaced by another version
+behind the operator's back.
 """
 
 from __future__ import annotations
@@ -13,25 +14,27 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import sklearn
+import sklearn.base
 
 from ml import artifacts
+from ml.cards import ModelCard
 from ml.errors import ArtifactRefused, ModelNotFound, ModelUnavailable, ScoringError
 from ml.fastpath import Scorer, compile_scorer
-from ml.specs import SPECS, ModelSpec, get_spec
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class LoadedModel:
-    spec: ModelSpec
+    card: ModelCard
     version: str
     manifest: dict[str, Any]
     estimator: Any
@@ -39,17 +42,20 @@ class LoadedModel:
     _names: tuple[str, ...] = field(init=False, repr=False)
     _dtype: type = field(init=False, repr=False)
     _lean: Scorer | None = field(init=False, repr=False, default=None)
-    _classes: list[int] = field(init=False, repr=False, default_factory=list)
     _labels: list[str] = field(init=False, repr=False, default_factory=list)
+    _by_name: bool = field(init=False, repr=False, default=False)
 
     def __post_init__(self) -> None:
-        self._names = self.spec.schema.names
-        self._dtype = object if any(f.kind == "category" for f in self.spec.schema.features) else float
+        self._names = self.card.schema.names
+        self._dtype = self.card.schema.dtype
+        problems = estimator_problems(self.card, self.estimator)
+        if problems:
+            raise ArtifactRefused(f"{self.name} v{self.version}: " + "; ".join(problems))
         if os.environ.get("MLSITE_LEAN_SCORING", "1") != "0":  # "0": always scikit-learn's predict (benchmarks)
-            self._lean = compile_scorer(self.estimator, self.spec.schema, classifier=self.spec.is_classifier)
-        if self.spec.is_classifier and hasattr(self.estimator, "classes_"):
-            self._classes = [int(c) for c in self.estimator.classes_]
-            self._labels = [self.spec.labels[c] for c in self._classes]
+            self._lean = compile_scorer(self.estimator, self.card.schema, classifier=self.card.is_classifier)
+        self._labels = list(self.card.labels)
+        # Fitted on a DataFrame (a ColumnTransformer selecting columns by name, say): scikit-learn's path gets one too.
+        self._by_name = getattr(self.estimator, "feature_names_in_", None) is not None
 
     @property
     def lean(self) -> bool:
@@ -58,40 +64,105 @@ class LoadedModel:
 
     @property
     def name(self) -> str:
-        return self.spec.name
+        return self.card.name
 
     def predict(self, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         """Score validated rows in one vectorised call. Each result has ``prediction`` and, for classifiers,
-        ``label`` and ``probabilities`` (label → probability)."""
+        ``label`` and ``probabilities`` (label → probability); a class's ``prediction`` is its index."""
         if not rows:
             return []
-        X = np.array([[row[name] for name in self._names] for row in rows], dtype=self._dtype)
+        values = [[row[name] for name in self._names] for row in rows]
         try:
             if self._lean is not None:
-                scores = self._lean(X)
+                scores = self._lean(np.array(values, dtype=self._dtype))
             else:
+                X = pd.DataFrame(values, columns=list(self._names)) if self._by_name else np.array(values,
+                                                                                                   dtype=self._dtype)
                 # Inputs were validated against the schema, so scikit-learn's own finiteness scan is redundant.
                 with sklearn.config_context(assume_finite=True):
-                    scores = (self.estimator.predict_proba if self.spec.is_classifier else self.estimator.predict)(X)
+                    scores = (self.estimator.predict_proba if self.card.is_classifier else self.estimator.predict)(X)
+            scores = np.asarray(scores, dtype=float)
         except Exception as exc:
             raise ScoringError(f"{self.name} v{self.version} failed to score: {type(exc).__name__}: {exc}") from exc
         if not np.all(np.isfinite(scores)):
             raise ScoringError(f"{self.name} v{self.version} returned a non-finite value.")
-        if self.spec.is_classifier:
+        if self.card.is_classifier:
             return self._classify(scores)
-        return [{"prediction": float(value)} for value in scores]
+        return [{"prediction": float(value)} for value in np.ravel(scores)]
 
     def _classify(self, probabilities: np.ndarray) -> list[dict[str, Any]]:
-        classes, labels = self._classes, self._labels
+        labels = self._labels
         results = []
         for row in probabilities:
             best = int(row.argmax())
             results.append({
-                "prediction": classes[best],
+                "prediction": best,
                 "label": labels[best],
                 "probabilities": {label: round(float(p), 6) for label, p in zip(labels, row, strict=True)},
             })
         return results
+
+
+def estimator_problems(card: ModelCard, estimator: Any) -> list[str]:
+    """What makes ``estimator`` unfit to serve as ``card`` says (empty when it fits)."""
+    problems = []
+    if not callable(getattr(estimator, "predict", None)):
+        return [f"{type(estimator).__name__} has no predict method."]
+    classes = getattr(estimator, "classes_", None)
+    if card.is_classifier:
+        if classes is None or not _is_classifier(estimator) or not callable(getattr(estimator, "predict_proba", None)):
+            problems.append(f"the card says classification, but {type(estimator).__name__} is not a classifier "
+                            "with predict_proba.")
+        else:
+            found = [_plain(value) for value in np.asarray(classes).tolist()]
+            declared = [_plain(info.value) for info in card.classes]
+            if found != declared:
+                problems.append(f"the card's classes {declared} are not the estimator's classes_ {found}.")
+    elif _is_classifier(estimator):
+        problems.append(f"the card says regression, but {type(estimator).__name__} is a classifier.")
+    expected = len(card.schema.features)
+    count = getattr(estimator, "n_features_in_", None)
+    if count is not None and int(count) != expected:
+        problems.append(f"the estimator takes {count} features, the card declares {expected}.")
+    names = getattr(estimator, "feature_names_in_", None)
+    if names is not None:
+        found_names = [str(name) for name in names]
+        if found_names != list(card.schema.names):
+            problems.append(f"the estimator was fitted on columns {found_names}, the card declares "
+                            f"{list(card.schema.names)} (same names, same order).")
+    return problems
+
+
+def _is_classifier(estimator: Any) -> bool:
+    try:
+        return bool(sklearn.base.is_classifier(estimator))
+    except Exception:  # noqa: BLE001 - an object scikit-learn cannot tag: judge by what it has
+        return getattr(estimator, "classes_", None) is not None and callable(getattr(estimator, "predict_proba", None))
+
+
+def _plain(value: Any) -> Any:
+    """A class value comparable across NumPy and JSON: 1 == np.int64(1), "a" == np.str_("a")."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+@dataclass(frozen=True)
+class VersionRef:
+    """What the catalogue says one version is: its card and the sha256 of its model file."""
+
+    version: str
+    card: ModelCard
+    sha256: str | None = None
+
+
+@dataclass(frozen=True)
+class CatalogueEntry:
+    name: str
+    default: str | None
+    versions: dict[str, VersionRef]
 
 
 @dataclass(frozen=True)
@@ -99,7 +170,6 @@ class ModelStatus:
     name: str
     default_version: str | None
     versions: list[str]
-    pinned: bool
     loaded: bool
     error: str | None  # why the default is not served, if it is not
 
@@ -107,29 +177,87 @@ class ModelStatus:
 class Registry:
     def __init__(self, model_dir: Path) -> None:
         self.model_dir = Path(model_dir)
+        self._catalogue: dict[str, CatalogueEntry] = {}
         self._loaded: dict[tuple[str, str], LoadedModel] = {}
         self._refused: dict[tuple[str, str], str] = {}
-        self._defaults: dict[str, str | None] = {}
         self._lock = threading.Lock()
 
-    # --- resolution -------------------------------------------------------------------------------------------------
+    # --- the catalogue ------------------------------------------------------------------------------------------
+    def set_catalogue(self, entries: Iterable[CatalogueEntry]) -> None:
+        """Serve exactly ``entries`` from now on. Loaded models that are still listed with the same file stay
+        loaded; the others are forgotten (a removed version stops being served at once)."""
+        catalogue = {entry.name: entry for entry in entries}
+        with self._lock:
+            keep = {(name, version) for name, entry in catalogue.items()
+                    for version, ref in entry.versions.items()
+                    if (loaded := self._loaded.get((name, version))) is None
+                    or ref.sha256 is None or loaded.manifest.get("sha256") == ref.sha256}
+            self._loaded = {key: model for key, model in self._loaded.items() if key in keep}
+            self._refused = {key: why for key, why in self._refused.items() if key in keep}
+            self._catalogue = catalogue
+
+    @classmethod
+    def from_directory(cls, model_dir: Path) -> Registry:
+        """A registry of whatever MODEL_DIR holds (newest version of each model by default): for tools and tests
+        that have no catalogue database."""
+        registry = cls(model_dir)
+        registry.set_catalogue(cls.scan(model_dir))
+        return registry
+
+    @staticmethod
+    def scan(model_dir: Path) -> list[CatalogueEntry]:
+        """The catalogue the artifacts on disk describe (newest version by default), for tools without a
+        database."""
+        entries = []
+        for name in artifacts.list_models(model_dir):
+            versions = {}
+            for version in artifacts.list_versions(model_dir, name):
+                try:
+                    versions[version] = VersionRef(version, artifacts.read_card(model_dir, name, version))
+                except Exception as exc:  # noqa: BLE001 - an unreadable version is skipped, with its reason
+                    log.warning("skipping %s v%s: %s", name, version, exc)
+            if versions:
+                entries.append(CatalogueEntry(name, max(versions, key=int), versions))
+        return entries
+
+    def names(self) -> list[str]:
+        """Model names in the catalogue's order (registration order, for the web layer)."""
+        return list(self._catalogue)
+
+    def knows(self, name: str) -> bool:
+        return name in self._catalogue
+
+    def entry(self, name: str) -> CatalogueEntry:
+        entry = self._catalogue.get(name) if isinstance(name, str) else None
+        if entry is None:
+            available = ", ".join(self.names()) or "none yet"
+            raise ModelNotFound(f"Unknown model {str(name)[:64]!r}; available: {available}.")
+        return entry
+
     def versions(self, name: str) -> list[str]:
-        get_spec(name)
-        return artifacts.list_versions(self.model_dir, name)
+        return sorted(self.entry(name).versions, key=int)
 
     def default_version(self, name: str) -> str | None:
-        get_spec(name)
-        if name not in self._defaults:
-            self._defaults[name] = artifacts.default_version(self.model_dir, name)
-        return self._defaults[name]
+        return self.entry(name).default
 
+    def card(self, name: str, version: str | None = None) -> ModelCard:
+        """A version's card (the default's by default), without loading the model."""
+        entry = self.entry(name)
+        ref = entry.versions.get(str(version if version is not None else entry.default))
+        if ref is None:
+            if version is None:
+                raise ModelUnavailable(f"{name} has no version to serve yet.")
+            raise ModelNotFound(f"{name} has no version {str(version)[:32]!r}.")
+        return ref.card
+
+    # --- serving --------------------------------------------------------------------------------------------------
     def get(self, name: str, version: str | None = None) -> LoadedModel:
         """The loaded model; ModelNotFound for an unknown name/version, ModelUnavailable when it cannot be served."""
-        spec = get_spec(name)
+        entry = self.entry(name)
         if version is None:
-            version = self.default_version(name)
+            version = entry.default
             if version is None:
-                raise ModelUnavailable(f"{name} has no trained version; run `manage.py train {name}`.")
+                raise ModelUnavailable(f"{name} has no version to serve yet.")
         else:
             version = str(version)
         key = (name, version)
@@ -138,33 +266,34 @@ class Registry:
             return model
         if key in self._refused:
             raise ModelUnavailable(self._refused[key])
+        ref = entry.versions.get(version)
+        if ref is None:
+            raise ModelNotFound(f"{name} has no version {version[:32]!r}.")
         with self._lock:
             if key in self._loaded:
                 return self._loaded[key]
-            if not version.isdigit() or not (self.model_dir / name / version).is_dir():
-                raise ModelNotFound(f"{name} has no version {version[:32]!r}.")
-            return self._load(spec, version)
+            return self._load(ref, name)
 
-    def _load(self, spec: ModelSpec, version: str) -> LoadedModel:
-        key = (spec.name, version)
+    def _load(self, ref: VersionRef, name: str) -> LoadedModel:
+        key = (name, ref.version)
         started = time.perf_counter()
         try:
-            artifact = artifacts.load_verified(self.model_dir, spec, version)
-        except ArtifactRefused as exc:
+            artifact = artifacts.load_verified(self.model_dir, name, ref.version, expected_sha256=ref.sha256)
+            model = LoadedModel(card=ref.card, version=ref.version, manifest=artifact.manifest,
+                                estimator=artifact.estimator, load_seconds=time.perf_counter() - started)
+        except (ArtifactRefused, ModelNotFound) as exc:
             self._refused[key] = str(exc)
             log.error("refused artifact: %s", exc)
             raise ModelUnavailable(str(exc)) from exc
-        model = LoadedModel(spec=spec, version=version, manifest=artifact.manifest, estimator=artifact.estimator,
-                            load_seconds=time.perf_counter() - started)
         self._loaded[key] = model
-        log.info("loaded %s v%s in %.3fs", spec.name, version, model.load_seconds)
+        log.info("loaded %s v%s in %.3fs", name, ref.version, model.load_seconds)
         return model
 
     # --- start-up and readiness -----------------------------------------------------------------------------------
     def load_defaults(self) -> dict[str, str | None]:
         """Load every model's default version; return name → error message (None when served)."""
         outcome: dict[str, str | None] = {}
-        for name in SPECS:
+        for name in self.names():
             try:
                 self.get(name)
                 outcome[name] = None
@@ -174,21 +303,16 @@ class Registry:
 
     def status(self) -> list[ModelStatus]:
         statuses = []
-        for name in SPECS:
-            default = self.default_version(name)
+        for name in self.names():
+            entry = self._catalogue[name]
+            default = entry.default
             error = None
             if default is None:
-                error = f"{name} has no trained version; run `manage.py train {name}`."
+                error = f"{name} has no version to serve yet."
             elif (name, default) in self._refused:
                 error = self._refused[(name, default)]
-            statuses.append(ModelStatus(
-                name=name,
-                default_version=default,
-                versions=self.versions(name),
-                pinned=artifacts.pinned_version(self.model_dir, name) is not None,
-                loaded=default is not None and (name, default) in self._loaded,
-                error=error,
-            ))
+            statuses.append(ModelStatus(name=name, default_version=default, versions=self.versions(name),
+                                        loaded=default is not None and (name, default) in self._loaded, error=error))
         return statuses
 
     def loaded_models(self) -> list[LoadedModel]:
@@ -211,6 +335,6 @@ def registry_for(model_dir: Path | str) -> Registry:
 
 
 def reset_registries() -> None:
-    """Forget every loaded model, e.g. after training new versions in a test or changing MODEL_DIR."""
+    """Forget every registry and what it loaded (tests that change MODEL_DIR or the artifacts under it)."""
     with _registries_lock:
         _registries.clear()

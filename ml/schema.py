@@ -21,35 +21,53 @@ UNKNOWN_FIELDS_SHOWN = 5
 
 @dataclass(frozen=True)
 class NumberFeature:
+    """A number (or, with ``integer``, a whole number), within an optional range."""
+
     name: str
     label: str
-    unit: str
-    minimum: float
-    maximum: float
-    example: float
+    unit: str = ""
+    minimum: float | None = None
+    maximum: float | None = None
+    example: float | None = None
     help: str = ""
     exclusive_minimum: bool = True
+    integer: bool = False
 
-    kind = "number"
+    @property
+    def kind(self) -> str:
+        return "integer" if self.integer else "number"
 
     def range_text(self) -> str:
-        low = f"> {_fmt(self.minimum)}" if self.exclusive_minimum else f"≥ {_fmt(self.minimum)}"
-        return f"{low} and ≤ {_fmt(self.maximum)} {self.unit}".strip()
+        what = "a whole number" if self.integer else "a number"
+        low = high = ""
+        if self.minimum is not None:
+            low = f"> {_fmt(self.minimum)}" if self.exclusive_minimum else f"≥ {_fmt(self.minimum)}"
+        if self.maximum is not None:
+            high = f"≤ {_fmt(self.maximum)}"
+        bounds = " and ".join(part for part in (low, high) if part)
+        if not bounds:
+            return f"{what} {self.unit}".strip() if self.unit else what
+        text = f"{bounds} {self.unit}".strip()
+        return text if not self.integer else f"{what} {text}"
 
-    def check(self, value: Any) -> tuple[float | None, str | None]:
+    def check(self, value: Any) -> tuple[float | int | None, str | None]:
         """Return (value, None) for an acceptable JSON number, else (None, message)."""
         if isinstance(value, bool) or not isinstance(value, int | float):
-            return None, "Must be a number."
+            return None, "Must be a whole number." if self.integer else "Must be a number."
         try:
             number = float(value)
         except OverflowError:
             return None, f"Must be {self.range_text()}."
         if not math.isfinite(number):
             return None, "Must be a finite number."
-        too_low = number <= self.minimum if self.exclusive_minimum else number < self.minimum
-        if too_low or number > self.maximum:
+        if self.integer and not number.is_integer():
+            return None, "Must be a whole number."
+        too_low = self.minimum is not None and (
+            number <= self.minimum if self.exclusive_minimum else number < self.minimum)
+        too_high = self.maximum is not None and number > self.maximum
+        if too_low or too_high:
             return None, f"Must be {self.range_text()}."
-        return number, None
+        return (int(number) if self.integer else number), None
 
     def parse_text(self, text: str) -> Any:
         """Turn text from a form, a CSV cell or a query string into the JSON value validation expects."""
@@ -61,22 +79,24 @@ class NumberFeature:
 
     def json_schema(self) -> dict:
         schema: dict[str, Any] = {
-            "type": "number",
+            "type": "integer" if self.integer else "number",
             "description": f"{self.help} ({self.range_text()})".strip(),
-            "maximum": self.maximum,
-            "example": self.example,
         }
-        # OpenAPI 3.0 dialect: exclusiveMinimum is a flag on minimum.
-        schema["minimum"] = self.minimum
-        if self.exclusive_minimum:
-            schema["exclusiveMinimum"] = True
+        if self.maximum is not None:
+            schema["maximum"] = self.maximum
+        if self.example is not None:
+            schema["example"] = self.example
+        if self.minimum is not None:  # OpenAPI 3.0 dialect: exclusiveMinimum is a flag on minimum
+            schema["minimum"] = self.minimum
+            if self.exclusive_minimum:
+                schema["exclusiveMinimum"] = True
         return schema
 
     def describe(self) -> dict:
         return {
             "name": self.name,
             "label": self.label,
-            "type": "number",
+            "type": self.kind,
             "unit": self.unit,
             "minimum": self.minimum,
             "exclusive_minimum": self.exclusive_minimum,
@@ -88,14 +108,22 @@ class NumberFeature:
 
 @dataclass(frozen=True)
 class CategoryFeature:
+    """One of a fixed list of values, in the order the model's encoding expects (worst → best for ordinal ones)."""
+
     name: str
     label: str
-    choices: tuple[str, ...]  # ordered worst → best, as the legacy ordinal codes are
+    choices: tuple[str, ...]
     example: str
     help: str = ""
     unit: str = ""
+    labels: tuple[str, ...] = ()  # how each choice is shown to people; the choice itself when empty
 
     kind = "category"
+
+    def display(self, value: str) -> str:
+        if self.labels and value in self.choices:
+            return self.labels[self.choices.index(value)]
+        return value
 
     def range_text(self) -> str:
         return "one of " + ", ".join(self.choices)
@@ -115,7 +143,7 @@ class CategoryFeature:
         return {"type": "string", "enum": list(self.choices), "description": self.help, "example": self.example}
 
     def describe(self) -> dict:
-        return {
+        described = {
             "name": self.name,
             "label": self.label,
             "type": "category",
@@ -123,9 +151,52 @@ class CategoryFeature:
             "example": self.example,
             "help": self.help,
         }
+        if self.labels:
+            described["choice_labels"] = list(self.labels)
+        return described
 
 
-Feature = NumberFeature | CategoryFeature
+_TRUE_WORDS = frozenset({"true", "1", "yes", "on", "y", "t"})
+_FALSE_WORDS = frozenset({"false", "0", "no", "off", "n", "f"})
+
+
+@dataclass(frozen=True)
+class BooleanFeature:
+    """true or false (JSON booleans; forms and CSV cells say true/false, yes/no, 1/0)."""
+
+    name: str
+    label: str
+    example: bool = False
+    help: str = ""
+    unit: str = ""
+
+    kind = "boolean"
+
+    def range_text(self) -> str:
+        return "true or false"
+
+    def check(self, value: Any) -> tuple[bool | None, str | None]:
+        if not isinstance(value, bool):
+            return None, "Must be true or false."
+        return value, None
+
+    def parse_text(self, text: str) -> Any:
+        word = text.strip().lower()
+        if word in _TRUE_WORDS:
+            return True
+        if word in _FALSE_WORDS:
+            return False
+        return text
+
+    def json_schema(self) -> dict:
+        return {"type": "boolean", "description": self.help, "example": self.example}
+
+    def describe(self) -> dict:
+        return {"name": self.name, "label": self.label, "type": "boolean", "example": self.example,
+                "help": self.help}
+
+
+Feature = NumberFeature | CategoryFeature | BooleanFeature
 
 
 @dataclass(frozen=True)
@@ -157,12 +228,20 @@ class FeatureSchema:
         return tuple(feature.name for feature in self.features)
 
     @property
+    def dtype(self) -> type:
+        """The numpy dtype of the model's input matrix: object when a column holds category labels."""
+        return object if any(f.kind == "category" for f in self.features) else float
+
+    @property
     def accepted_names(self) -> tuple[str, ...]:
         """Every field a client may send, in a natural order for forms and CSV headers."""
         return tuple(self._by_name)
 
     def feature(self, name: str) -> Feature:
         return self._by_name[name]
+
+    def get(self, name: str) -> Feature | None:
+        return self._by_name.get(name)
 
     def derivation_for(self, name: str) -> Derivation | None:
         return next((d for d in self.derivations if d.target == name), None)

@@ -3,14 +3,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ml import drift, get_spec
+from ml import drift, get_recipe
 
 
 def reference():
     rng = np.random.default_rng(0)
     frame = pd.DataFrame({"sepal_length": rng.normal(5.8, 0.8, 5000), "sepal_width": rng.normal(3, 0.4, 5000),
                           "petal_length": rng.normal(3.7, 1.7, 5000), "petal_width": rng.normal(1.2, 0.7, 5000)})
-    return drift.reference_distribution(get_spec("iris").schema, frame)["sepal_length"], rng
+    return drift.reference_distribution(get_recipe("iris").card.schema, frame)["sepal_length"], rng
 
 
 def test_psi_stays_quiet_on_data_like_the_training_data():
@@ -34,7 +34,7 @@ def test_psi_of_nothing_is_none():
 
 
 def test_categorical_bins_follow_the_choices():
-    spec = get_spec("diamonds")
+    spec = get_recipe("diamonds").card
     frame = pd.DataFrame({f.name: [f.example] * 3 for f in spec.schema.features})
     ref = drift.reference_distribution(spec.schema, frame)["cut"]
     assert ref["bins"] == list(spec.schema.feature("cut").choices)

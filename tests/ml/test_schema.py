@@ -7,8 +7,8 @@ import pytest
 import ml
 from tests.conftest import DIAMOND, IRIS_VIRGINICA
 
-IRIS = ml.get_spec("iris").schema
-DIAMONDS = ml.get_spec("diamonds").schema
+IRIS = ml.get_recipe("iris").card.schema
+DIAMONDS = ml.get_recipe("diamonds").card.schema
 
 
 def errors_of(schema, payload) -> dict[str, list[str]]:
@@ -104,15 +104,15 @@ def test_json_schema_matches_validation():
     with_volume, with_dimensions = DIAMONDS.json_schema()["oneOf"]
     assert with_volume["required"] == ["carat", "cut", "color", "clarity", "depth", "table", "volume"]
     assert with_dimensions["required"] == ["carat", "cut", "color", "clarity", "depth", "table", "x", "y", "z"]
-    assert with_volume["properties"]["cut"]["enum"] == list(ml.specs.CUTS)
+    assert with_volume["properties"]["cut"]["enum"] == list(DIAMONDS.feature("cut").choices)
     assert with_volume["properties"]["carat"]["exclusiveMinimum"] is True
     assert with_dimensions["additionalProperties"] is False
 
 
 def test_the_example_is_valid():
-    for spec in ml.SPECS.values():
-        spec.schema.validate(spec.schema.example())
-        spec.schema.validate(spec.schema.example(derived=False))
+    for recipe in ml.RECIPES.values():
+        recipe.card.schema.validate(recipe.card.schema.example())
+        recipe.card.schema.validate(recipe.card.schema.example(derived=False))
 
 
 def test_null_is_not_the_same_as_omitting_a_field():
