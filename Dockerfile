@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1
-# mlsite image: gunicorn serving the Django site with both models trained into the image.
+# mlsite image: gunicorn serving the Django site; models live in the MODEL_DIR volume (see below).
 #   docker build -t mlsite .        docker compose up        (see README "Deploying")
 
 # --- builder: every dependency as a wheel. Only this stage would need compilers, if a dependency ever lacked a
@@ -43,18 +43,17 @@ COPY . .
 # (and the proxy stage below copies them for nginx). The settings refuse DEBUG=0 without a secret and hosts: a random
 # secret that exists only in this RUN, and a placeholder host.
 #
-# The models are trained here too, not by a one-shot service into a volume. Both are reproducible from what the
-# image ships (sklearn's iris, ml/data/diamonds.csv.gz; fixed seeds, a few seconds), and the registry refuses an
-# artifact built with another scikit-learn version: trained in the image, the artifacts always match the image's
-# scikit-learn, whereas a volume would outlive an upgrade and leave the new image refusing every model. The image
-# stays immutable — what was tested is what runs, and rolling back the image rolls back code and models together.
-# The code and models stay owned by root, read-only to the user the server runs as (mlsite, uid 10001).
+# Models are not baked in: they live in MODEL_DIR, a volume every web and worker container shares (compose's
+# `models`), listed in the database's catalogue. The one-shot `migrate` service trains the two shipped models into it
+# when the catalogue lacks them (a few seconds, from data the image ships, with the image's scikit-learn); anything
+# else is registered into it. The directory is created here owned by the server's user, so that a new named volume
+# starts writable by it. The code stays owned by root, read-only to that user (mlsite, uid 10001).
 RUN python -m compileall -q ml mlsite predictions \
     && DJANGO_SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
     && export DJANGO_SECRET_KEY DJANGO_ALLOWED_HOSTS=localhost \
     && python manage.py collectstatic --noinput \
-    && python manage.py train \
-    && python manage.py models
+    && mkdir -p /app/var/models \
+    && chown 10001:10001 /app/var/models
 
 USER 10001:10001
 EXPOSE 8000

@@ -64,9 +64,14 @@ def main() -> None:
 
     django.setup()
     import ml
+    from predictions.domain import catalogue
+    from predictions.models import RegisteredModel
 
+    RegisteredModel.objects.all().delete()  # a scratch database: its catalogue is this run's fresh models
     ml.train("iris", Path(model_dir))
     ml.train("diamonds", Path(model_dir), max_rows=5000)
+    for name in ("iris", "diamonds"):
+        catalogue.model_adopt(name=name, version="1", source="trained")
 
     from django.contrib.auth import get_user_model
     from django.core.cache import cache

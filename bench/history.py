@@ -55,7 +55,7 @@ def main() -> None:
 
     origin = services.Origin(channel=Channel.API)
     model = get_registry().get("diamonds")
-    schema = model.spec.schema
+    schema = model.card.schema
     rows = [dict(zip(schema.names, x, strict=True)) for x in _random_inputs(schema, args.rows)]
 
     batch_times, scoring_times = [], []

@@ -40,14 +40,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=200)
     args = parser.parse_args()
-    spec = ml.get_spec("diamonds")
+    spec = ml.get_recipe("diamonds").card
     model_dir = Path(tempfile.mkdtemp(prefix="mlsite-scoring-"))
     rows = []
     for algorithm in ("hist_gradient_boosting", "random_forest"):
         started = time.perf_counter()
         result = ml.train("diamonds", model_dir, algorithm=algorithm)
         fit = time.perf_counter() - started
-        model = ml.Registry(model_dir).get("diamonds", result.version)
+        model = ml.Registry.from_directory(model_dir).get("diamonds", result.version)
         X = _random_inputs(spec.schema, 10_000)
         one_row = [dict(zip(spec.schema.names, X[0], strict=True))]
         batch = [dict(zip(spec.schema.names, x, strict=True)) for x in X]

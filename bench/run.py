@@ -205,8 +205,6 @@ def prepare(workdir: Path, db: str, workers: int) -> tuple[dict, dict]:
     Returns the environment for the originals and the one for mlsite (DEBUG off, strict persistence, throttling
     off, ``workers`` sync workers)."""
     subprocess.run([PY, str(ROOT / "bench" / "originals" / "train.py"), str(workdir / "originals")], check=True)
-    subprocess.run([PY, "manage.py", "train"], cwd=ROOT, check=True, capture_output=True,
-                   env=os.environ | {"MODEL_DIR": str(workdir / "models")})
     with psycopg.connect(**PG, dbname="postgres", autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {db}")
         conn.execute(f"CREATE DATABASE {db}")
@@ -226,6 +224,8 @@ def prepare(workdir: Path, db: str, workers: int) -> tuple[dict, dict]:
         "PROMETHEUS_MULTIPROC_DIR": str(workdir / "prometheus"),
     }
     subprocess.run([PY, "manage.py", "migrate", "-v0"], cwd=ROOT, check=True, env=mlsite_env)
+    # Trained into MODEL_DIR and entered in this database's catalogue, as `make run` does.
+    subprocess.run([PY, "manage.py", "train"], cwd=ROOT, check=True, capture_output=True, env=mlsite_env)
     return base_env | {"ORIGINALS_DIR": str(workdir / "originals")}, mlsite_env
 
 

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Entry point of the mlsite image. The first argument says what this container is:
 #   web (default)      wait for the database, then gunicorn with gunicorn.conf.py
-#   migrate            wait for the database, then apply migrations (compose runs it once, as its own service)
+#   migrate            wait for the database, apply migrations, then train the shipped models if the catalogue lacks
+#                      them (compose runs it once, as its own service)
 #   train [args]       train model versions into MODEL_DIR (manage.py train; needs no database)
 #   manage <args>      wait for the database, then any manage.py command (createsuperuser, models, shell, ...)
 #   anything else      run as given, e.g. `python manage.py check --deploy` or `sh`
@@ -30,7 +31,8 @@ case "$command" in
         ;;
     migrate)
         wait_for_db
-        exec python manage.py migrate --noinput "$@"
+        python manage.py migrate --noinput "$@"
+        exec python manage.py train --missing
         ;;
     train)
         exec python manage.py train "$@"

@@ -205,6 +205,11 @@ CONTENT_SECURITY_POLICY = {
 
 # --- Application ----------------------------------------------------------------------------------------------
 MODEL_DIR = Path(env_str("MODEL_DIR", str(VAR_DIR / "models")))
+# Seconds a worker may serve its copy of the model catalogue before it checks the database for a change (a newly
+# registered model or version, a pin): every worker and replica serves a change within this time.
+MODEL_CATALOGUE_REFRESH = env_int("MODEL_CATALOGUE_REFRESH", 2, minimum=0)
+# Largest model file accepted at registration (command line or admin upload), in bytes.
+MODEL_UPLOAD_MAX_SIZE = env_int("MODEL_UPLOAD_MAX_SIZE", 200 * 1024 * 1024, minimum=1024)
 PREDICTION_LOG_MODE = env_choice("PREDICTION_LOG_MODE", "strict", ("strict", "best_effort"))
 # Seconds a client is told to wait (Retry-After) when the history store is unavailable.
 HISTORY_RETRY_AFTER = env_int("HISTORY_RETRY_AFTER", 5, minimum=1)

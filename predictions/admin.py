@@ -15,12 +15,14 @@ from collections.abc import Iterator
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import connection
-from django.db.models import Max, Min
+from django.db.models import Count, Max, Min
 from django.http import HttpRequest, StreamingHttpResponse
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -28,11 +30,11 @@ from django.utils.functional import cached_property
 from django.utils.html import format_html
 
 import ml
-from predictions.domain import selectors, services
-from predictions.domain.errors import HistoryUnavailable
+from predictions.domain import catalogue, selectors, services
+from predictions.domain.errors import HistoryUnavailable, RegistrationRefused
 from predictions.http.display import csv_lines, error_text, money
 from predictions.http.permissions import can_review
-from predictions.models import Prediction, PredictionBatch
+from predictions.models import ModelVersion, Prediction, PredictionBatch, RegisteredModel
 
 admin.site.site_header = "mlsite review"
 admin.site.site_title = "mlsite admin"
@@ -144,7 +146,7 @@ class ModelFilter(admin.SimpleListFilter):
     parameter_name = "model"
 
     def lookups(self, request, model_admin):
-        return [(name, name) for name in ml.SPECS]
+        return [(name, name) for name in selectors.model_names()]
 
     def queryset(self, request, queryset):
         return queryset.filter(model_name=self.value()) if self.value() else queryset
@@ -184,7 +186,7 @@ class FeedbackForm(forms.ModelForm):
 
     actual = forms.CharField(
         label="Actual outcome", required=True, max_length=64,
-        help_text="The true class label (iris: setosa, versicolor or virginica) or the real price in USD.",
+        help_text="The true class label, or the true value (a number).",
     )
 
     class Meta:
@@ -195,31 +197,30 @@ class FeedbackForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.actual is not None:
             self.initial["actual"] = str(self.instance.actual)
-        try:
-            spec = ml.get_spec(self.instance.model_name)
-        except ml.ModelNotFound:
+        card = selectors.card_for(self.instance.model_name, self.instance.model_version)
+        if card is None:
             return
-        if spec.is_classifier:
+        if card.is_classifier:
             self.fields["actual"] = forms.ChoiceField(
-                label="Actual outcome", choices=[("", "—"), *[(label, label) for label in spec.labels]],
+                label="Actual outcome", choices=[("", "—"), *[(label, label) for label in card.labels]],
                 help_text="The true class.")
         else:
-            self.fields["actual"].help_text = f"The real {spec.target} ({spec.target_unit})."
+            unit = f" ({card.target_unit})" if card.target_unit else ""
+            self.fields["actual"].help_text = f"The real {card.target or 'value'}{unit}."
 
     def clean_actual(self) -> Any:
         text = self.cleaned_data["actual"]
-        try:
-            spec = ml.get_spec(self.instance.model_name)
-        except ml.ModelNotFound as exc:
-            raise ValidationError("This prediction's model is unknown; feedback cannot be checked.") from exc
+        card = selectors.card_for(self.instance.model_name, self.instance.model_version)
+        if card is None:
+            raise ValidationError("This prediction's model is not served any more; feedback cannot be checked.")
         value: Any = text
-        if not spec.is_classifier:
+        if not card.is_classifier:
             try:
                 value = float(text.replace(",", "").replace("$", "").strip())
             except ValueError as exc:
                 raise ValidationError("Enter a number, e.g. 1234.50.") from exc
         try:
-            return spec.validate_actual(value)
+            return card.validate_actual(value)
         except ml.InvalidInput as exc:
             raise ValidationError(" ".join(exc.fields.get("actual", [str(exc)]))) from exc
 
@@ -438,3 +439,129 @@ class PredictionBatchAdmin(admin.ModelAdmin):
     def predictions_link(self, obj: PredictionBatch) -> str:
         url = reverse("admin:predictions_prediction_changelist") + f"?batch__id__exact={obj.pk}"
         return format_html('<a href="{}">{} rows</a>', url, obj.rows_total)
+
+
+# --- the model catalogue ------------------------------------------------------------------------------------------
+class RegisterModelForm(forms.Form):
+    """A model card and a skops file: never a pickle over the web (a skops file cannot run code when loaded)."""
+
+    card = forms.FileField(label="Model card", help_text="YAML or JSON (schema: /api/model-card.schema.json).")
+    model = forms.FileField(label="Model file", help_text="Saved with skops.io.dump(model, \"model.skops\").")
+    reference = forms.FileField(label="Reference sample", required=False,
+                                help_text="Optional CSV of typical inputs: the baseline of the dashboard's drift.")
+
+
+class ModelVersionInline(admin.TabularInline):
+    model = ModelVersion
+    fields = ["version", "source", "estimator", "sha256", "size_bytes", "created_at", "created_by"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(RegisteredModel)
+class RegisteredModelAdmin(admin.ModelAdmin):
+    """Every model served: its versions, the pinned default; superusers register new models and versions here."""
+
+    list_display = ["name", "title", "task", "served_version", "version_count", "updated_at"]
+    readonly_fields = ["name", "title", "task", "created_at", "created_by", "updated_at"]
+    fields = ["name", "title", "task", "pinned_version", "created_at", "created_by", "updated_at"]
+    inlines = [ModelVersionInline]
+    add_form_template = "admin/predictions/registeredmodel/register.html"
+
+    def get_queryset(self, request: HttpRequest):
+        return super().get_queryset(request).annotate(versions_count=Count("versions"),
+                                                      newest=Max("versions__version"))
+
+    @admin.display(description="served version")
+    def served_version(self, obj: RegisteredModel) -> str:
+        version = obj.pinned_version or obj.newest
+        return f"v{version} (pinned)" if obj.pinned_version else (f"v{version}" if version else "—")
+
+    @admin.display(description="versions", ordering="versions_count")
+    def version_count(self, obj: RegisteredModel) -> int:
+        return obj.versions_count
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return _is_staff(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _is_staff(request)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_active and request.user.is_superuser
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.is_active and request.user.is_superuser
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # versions are removed one by one (their files retired), not a whole model's history at once
+
+    def add_view(self, request: HttpRequest, form_url: str = "", extra_context: dict | None = None):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = RegisterModelForm(request.POST or None, request.FILES or None)
+        problems: list[str] = []
+        if request.method == "POST" and form.is_valid():
+            files = form.cleaned_data
+            too_big = [f.name for f in (files["card"], files["model"], files["reference"])
+                       if f is not None and f.size > settings.MODEL_UPLOAD_MAX_SIZE]
+            if too_big:
+                problems = [f"{name}: larger than MODEL_UPLOAD_MAX_SIZE ({settings.MODEL_UPLOAD_MAX_SIZE:,} bytes)."
+                            for name in too_big]
+            else:
+                try:
+                    row = catalogue.model_register(
+                        card=files["card"].read(), artifact=files["model"].read(), source=ModelVersion.Source.ADMIN,
+                        user=request.user, reference_csv=files["reference"].read() if files["reference"] else None)
+                except RegistrationRefused as exc:
+                    problems = exc.problems
+                else:
+                    self.message_user(request, f"{row.model.name} v{row.version} registered and served.",
+                                      messages.SUCCESS)
+                    return redirect(reverse("admin:predictions_registeredmodel_change", args=[row.model.pk]))
+        context = {**self.admin_site.each_context(request), "title": "Register a model", "opts": self.model._meta,
+                   "form": form, "problems": problems, **(extra_context or {})}
+        return TemplateResponse(request, self.add_form_template, context, status=400 if problems else 200)
+
+    def save_model(self, request: HttpRequest, obj: RegisteredModel, form, change: bool) -> None:
+        if "pinned_version" in form.changed_data:
+            try:
+                catalogue.model_pin(name=obj.name, version=obj.pinned_version and str(obj.pinned_version),
+                                    user=request.user)
+            except ml.ModelNotFound as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+
+
+@admin.register(ModelVersion)
+class ModelVersionAdmin(admin.ModelAdmin):
+    list_display = ["model", "version", "source", "estimator", "created_at", "created_by"]
+    list_filter = ["model", "source"]
+    readonly_fields = ["model", "version", "source", "estimator", "sha256", "size_bytes", "metrics", "card",
+                       "created_at", "created_by"]
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return _is_staff(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _is_staff(request)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.is_active and request.user.is_superuser
+
+    def delete_model(self, request: HttpRequest, obj: ModelVersion) -> None:
+        catalogue.version_remove(name=obj.model.name, version=str(obj.version), user=request.user)
+
+    def delete_queryset(self, request: HttpRequest, queryset) -> None:
+        for row in list(queryset.select_related("model")):
+            self.delete_model(request, row)

@@ -99,3 +99,56 @@ class Prediction(models.Model):
 
     # Set by the service when a retried request (same X-Request-ID) is answered from its recorded row.
     replayed = False
+
+
+# --- the model catalogue: what is served (artifacts live in MODEL_DIR, a store every replica reads) -----------------
+class RegisteredModel(models.Model):
+    """A model mlsite serves, by name: its versions, and which one answers by default."""
+
+    name = models.CharField(max_length=64, unique=True)
+    title = models.CharField(max_length=120)
+    task = models.CharField(max_length=16, choices=[("classification", "Classification"),
+                                                    ("regression", "Regression")])
+    pinned_version = models.PositiveIntegerField(null=True, blank=True,
+                                                 help_text="Served by default; empty: the newest version.")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    # Touched by every change of the model or its versions: workers compare it to notice a new catalogue.
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ModelVersion(models.Model):
+    """One registered version: its card (versioned with the artifact) and the sha256 of its model file."""
+
+    class Source(models.TextChoices):
+        TRAINED = "trained", "Trained by manage.py train"
+        REGISTERED = "registered", "manage.py register_model"
+        MLFLOW = "mlflow", "manage.py import_mlflow"
+        ADMIN = "admin", "Uploaded in the admin"
+        ADOPTED = "adopted", "Adopted from MODEL_DIR"
+
+    model = models.ForeignKey(RegisteredModel, on_delete=models.CASCADE, related_name="versions")
+    version = models.PositiveIntegerField()
+    card = models.JSONField()
+    sha256 = models.CharField(max_length=64)
+    size_bytes = models.BigIntegerField(default=0)
+    estimator = models.CharField(max_length=200, blank=True)
+    source = models.CharField(max_length=16, choices=Source.choices)
+    metrics = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+
+    class Meta:
+        ordering = ["model__name", "-version"]
+        constraints = [models.UniqueConstraint(fields=["model", "version"], name="model_version_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.model.name} v{self.version}"

@@ -24,10 +24,27 @@ def trained_model_dir(tmp_path_factory) -> Path:
     return path
 
 
+DB_FIXTURES = ("db", "transactional_db", "django_db_reset_sequences", "django_db_serialized_rollback")
+
+
 @pytest.fixture(autouse=True)
-def _serve_trained_models(trained_model_dir: Path, settings) -> Path:
+def _serve_trained_models(request, trained_model_dir: Path, settings):
+    """MODEL_DIR is the session's trained models; tests with a database also get them in the catalogue, as
+    `manage.py train` leaves them (version 1 of iris and diamonds)."""
+    from predictions.domain import catalogue, serving
+
     settings.MODEL_DIR = trained_model_dir
-    return trained_model_dir
+    uses_db = request.node.get_closest_marker("django_db") is not None or any(
+        name in request.fixturenames for name in DB_FIXTURES)
+    if uses_db:
+        for name in DB_FIXTURES:
+            if name in request.fixturenames:
+                request.getfixturevalue(name)
+        for name in ("iris", "diamonds"):
+            catalogue.model_adopt(name=name, version="1", source="trained")
+        serving.get_registry()  # read the catalogue now, not inside the test's first request
+    yield trained_model_dir
+    serving.invalidate()
 
 
 @pytest.fixture(autouse=True)

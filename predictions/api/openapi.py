@@ -16,6 +16,7 @@ from typing import Any
 from django.conf import settings
 
 import ml
+from predictions.domain import selectors
 from predictions.http.statuses import ERROR_SCHEMA, error_responses
 
 PREDICT_TEMPLATE = "/api/models/{name}/predict"
@@ -25,26 +26,26 @@ def _title(name: str) -> str:
     return "".join(part.capitalize() for part in name.split("_"))
 
 
-def _result_schema(spec: ml.ModelSpec) -> dict[str, Any]:
+def _result_schema(card: ml.ModelCard) -> dict[str, Any]:
     """Schema of one scored result: prediction (+ label and probabilities for classifiers)."""
     properties: dict[str, Any] = {}
-    if spec.is_classifier:
-        properties["prediction"] = {"type": "integer", "enum": list(range(len(spec.labels))),
+    if card.is_classifier:
+        properties["prediction"] = {"type": "integer", "enum": list(range(len(card.labels))),
                                     "description": "Class index."}
-        properties["label"] = {"type": "string", "enum": list(spec.labels)}
+        properties["label"] = {"type": "string", "enum": list(card.labels)}
         properties["probabilities"] = {
             "type": "object",
-            "properties": {label: {"type": "number", "minimum": 0, "maximum": 1} for label in spec.labels},
-            "required": list(spec.labels),
+            "properties": {label: {"type": "number", "minimum": 0, "maximum": 1} for label in card.labels},
+            "required": list(card.labels),
         }
     else:
-        properties["prediction"] = {"type": "number", "description": f"Predicted {spec.target} "
-                                                                     f"({spec.target_unit})."}
+        properties["prediction"] = {"type": "number", "description": f"Predicted {card.target} "
+                                                                     f"({card.target_unit})."}
     return properties
 
 
-def _single_schema(spec: ml.ModelSpec) -> dict[str, Any]:
-    result = _result_schema(spec)
+def _single_schema(card: ml.ModelCard) -> dict[str, Any]:
+    result = _result_schema(card)
     required = ["id", "request_id", "model", *result, "latency_ms", "created_at"]
     return {
         "type": "object",
@@ -61,7 +62,7 @@ def _single_schema(spec: ml.ModelSpec) -> dict[str, Any]:
     }
 
 
-def _batch_schema(spec: ml.ModelSpec) -> dict[str, Any]:
+def _batch_schema(card: ml.ModelCard) -> dict[str, Any]:
     item = {
         "type": "object",
         "properties": {
@@ -69,7 +70,7 @@ def _batch_schema(spec: ml.ModelSpec) -> dict[str, Any]:
             "id": {"type": "integer", "nullable": True},
             "request_id": {"type": "string", "format": "uuid"},
             "status": {"type": "string", "enum": ["ok", "rejected", "error"]},
-            **_result_schema(spec),
+            **_result_schema(card),
             "error": {"type": "object", "properties": {"code": {"type": "string"}, "message": {"type": "string"},
                                                        "fields": {"type": "object"}}},
         },
@@ -93,14 +94,14 @@ def _batch_schema(spec: ml.ModelSpec) -> dict[str, Any]:
     }
 
 
-def _predict_operation(spec: ml.ModelSpec, template: dict[str, Any]) -> dict[str, Any]:
-    title = _title(spec.name)
-    example = spec.schema.example()
+def _predict_operation(card: ml.ModelCard, template: dict[str, Any]) -> dict[str, Any]:
+    title = _title(card.name)
+    example = card.schema.example()
     operation = copy.deepcopy(template)
-    operation["operationId"] = f"predict_{spec.name}"
-    operation["summary"] = f"Predict with {spec.name}: {spec.title.lower()}"
+    operation["operationId"] = f"predict_{card.name}"
+    operation["summary"] = f"Predict with {card.name}: {card.title.lower()}"
     operation["description"] = (
-        f"{spec.description}\n\nSend one JSON object of features for one prediction, or a JSON array of up to "
+        f"{card.description}\n\nSend one JSON object of features for one prediction, or a JSON array of up to "
         f"{settings.PREDICT_MAX_BATCH_ROWS} objects for a batch. A batch is all or nothing: if any row is invalid "
         "the answer is 400 with the errors keyed by row index (`\"3.carat\"`) and no row is scored; every row is "
         "recorded either way."
@@ -117,7 +118,7 @@ def _predict_operation(spec: ml.ModelSpec, template: dict[str, Any]) -> dict[str
             ]},
             "examples": {
                 "single": {"summary": "One input", "value": example},
-                "batch": {"summary": "A batch of two", "value": [example, spec.schema.example(derived=False)]},
+                "batch": {"summary": "A batch of two", "value": [example, card.schema.example(derived=False)]},
             },
         }},
     }
@@ -146,12 +147,16 @@ def postprocess(result: dict[str, Any], generator, request, public) -> dict[str,
     schemas["ModelRef"] = {"type": "object", "properties": {"name": {"type": "string"}, "version": {"type": "string"}},
                            "required": ["name", "version"]}
     template = paths.pop(PREDICT_TEMPLATE, {}).get("post", {"tags": ["models"]})
-    for spec in ml.SPECS.values():
-        title = _title(spec.name)
-        schemas[f"{title}Input"] = spec.schema.json_schema() | {"example": spec.schema.example()}
-        schemas[f"{title}Prediction"] = _single_schema(spec)
-        schemas[f"{title}Batch"] = _batch_schema(spec)
-        paths[f"/api/models/{spec.name}/predict"] = {"post": _predict_operation(spec, template)}
+    for card in selectors.model_cards():
+        title = _title(card.name)
+        schemas[f"{title}Input"] = card.schema.json_schema() | {"example": card.schema.example()}
+        schemas[f"{title}Prediction"] = _single_schema(card)
+        schemas[f"{title}Batch"] = _batch_schema(card)
+        paths[f"/api/models/{card.name}/predict"] = {"post": _predict_operation(card, template)}
+    names = [card.name for card in selectors.model_cards()]
+    for parameter in paths.get("/api/predictions/", {}).get("get", {}).get("parameters", []):
+        if parameter.get("name") == "model" and names:  # the catalogue's models, as the filter accepts them
+            parameter["schema"] = {"type": "string", "enum": names}
     for path_item in paths.values():
         for operation in path_item.values():
             if not isinstance(operation, dict) or "responses" not in operation:

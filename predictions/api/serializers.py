@@ -6,6 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+import ml
 from predictions.domain.selectors import ModelInfo
 from predictions.domain.services import BatchOutcome
 from predictions.models import Channel, Prediction, Status
@@ -94,21 +95,21 @@ class PredictionRecordSerializer(serializers.ModelSerializer):
 
 # --- model catalogue -----------------------------------------------------------------------------------------------
 def model_payload(info: ModelInfo, *, detail: bool = False) -> dict[str, Any]:
-    spec = info.spec
+    card = info.card
     body: dict[str, Any] = {
-        "name": spec.name,
-        "title": spec.title,
-        "task": spec.task,
-        "description": spec.description,
-        "target": spec.target,
-        "target_unit": spec.target_unit,
-        "labels": list(spec.labels),
+        "name": card.name,
+        "title": card.title,
+        "task": card.task,
+        "description": card.description,
+        "target": card.target,
+        "target_unit": card.target_unit,
+        "labels": list(card.labels),
         "default_version": info.default_version,
         "pinned": info.pinned,
         "served": info.served,
         "error": info.error,
         "metrics": info.default.metrics if info.default else {},
-        "predict_url": f"/api/models/{spec.name}/predict",
+        "predict_url": f"/api/models/{card.name}/predict",
     }
     if detail:
         body["versions"] = [
@@ -116,7 +117,8 @@ def model_payload(info: ModelInfo, *, detail: bool = False) -> dict[str, Any]:
              "rows_train": v.rows_train, "size_bytes": v.size_bytes, "default": v.is_default, "error": v.error}
             for v in info.versions
         ]
-        body["features"] = spec.schema.describe()
-        body["input_schema"] = spec.schema.json_schema()
-        body["example"] = spec.schema.example()
+        body["card"] = ml.card_dict(card)
+        body["features"] = card.schema.describe()
+        body["input_schema"] = card.schema.json_schema()
+        body["example"] = card.schema.example()
     return body

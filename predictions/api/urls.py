@@ -9,6 +9,7 @@ from predictions.api import views
 
 urlpatterns = [
     path("models/", views.ModelListApi.as_view(), name="api-models"),
+    path("model-card.schema.json", views.ModelCardSchemaApi.as_view(), name="api-model-card-schema"),
     path("models/<str:name>/", views.ModelDetailApi.as_view(), name="api-model"),
     path("models/<str:name>/predict", views.PredictApi.as_view(), name="api-predict"),
     path("predictions/", views.PredictionListApi.as_view(), name="api-predictions"),

@@ -71,6 +71,17 @@ class ModelListApi(APIView):
         return Response([model_payload(info) for info in selectors.model_list()])
 
 
+class ModelCardSchemaApi(APIView):
+    """The JSON Schema a model card must satisfy (register_model, import_mlflow and the admin check cards with it)."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    @extend_schema(summary="The JSON Schema of model cards", responses={200: dict})
+    def get(self, request: Request) -> Response:
+        return Response(ml.CARD_SCHEMA)
+
+
 class ModelDetailApi(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
@@ -153,13 +164,18 @@ class PredictionListApi(generics.ListAPIView):
     pagination_class = HistoryPagination
 
     class FilterSerializer(serializers.Serializer):
-        model = serializers.ChoiceField(choices=list(ml.SPECS), required=False)
+        model = serializers.CharField(required=False, max_length=64, help_text="A model name (GET /api/models/).")
         version = serializers.RegexField(r"^\d{1,16}$", required=False)
         status = serializers.ChoiceField(choices=Status.choices, required=False)
         channel = serializers.ChoiceField(choices=Channel.choices, required=False)
         created_after = serializers.DateTimeField(required=False)
         created_before = serializers.DateTimeField(required=False)
         reviewed = serializers.BooleanField(required=False, allow_null=True, default=None)
+
+        def validate_model(self, value: str) -> str:
+            if value not in selectors.model_names():
+                raise serializers.ValidationError(f'"{value[:64]}" is not a valid choice.')
+            return value
 
     @extend_schema(summary="Browse the prediction history (newest first, cursor pages)", parameters=[FilterSerializer])
     def get(self, request: Request, *args, **kwargs) -> Response:

@@ -17,6 +17,7 @@ __all__ = [
     "MLError",
     "ModelNotFound",
     "ModelUnavailable",
+    "RegistrationRefused",
     "ScoringError",
     "error_code",
 ]
@@ -50,6 +51,17 @@ class BatchTooLarge(DomainError):
     """More rows in one request than PREDICT_MAX_BATCH_ROWS / BATCH_UPLOAD_MAX_ROWS allow."""
 
     code = "too_many_rows"
+
+
+class RegistrationRefused(DomainError):
+    """A model that cannot be registered; ``problems`` says every reason (nothing was changed)."""
+
+    code = "registration_refused"
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("The model was not registered: " + "; ".join(problems[:10])
+                         + (f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""))
+        self.problems = problems
 
 
 def error_code(exc: Exception) -> str:

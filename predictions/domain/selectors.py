@@ -1,4 +1,4 @@
-"""Reads: the model catalogue (from the registry) and the prediction history (from the database)."""
+"""Reads: the model catalogue (the registry, told by the database) and the prediction history (the database)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 import ml
-from ml import ModelNotFound, ModelSpec
+from ml import ModelNotFound
 from predictions.domain.serving import get_registry
-from predictions.models import Prediction, PredictionBatch
+from predictions.models import Prediction, PredictionBatch, RegisteredModel
 
 
 # --- models -------------------------------------------------------------------------------------------------------
@@ -31,7 +31,7 @@ class ModelVersionInfo:
 
 @dataclass(frozen=True)
 class ModelInfo:
-    spec: ModelSpec
+    card: ml.ModelCard  # the default version's
     default_version: str | None
     pinned: bool
     served: bool
@@ -40,35 +40,66 @@ class ModelInfo:
 
     @property
     def name(self) -> str:
-        return self.spec.name
+        return self.card.name
 
     @property
     def default(self) -> ModelVersionInfo | None:
         return next((v for v in self.versions if v.is_default), None)
 
 
-def model_list() -> list[ModelInfo]:
-    return [model_get(name=name) for name in ml.SPECS]
+def model_names() -> list[str]:
+    """The names of the models served, from the catalogue."""
+    return get_registry().names()
 
 
-def model_get(*, name: str) -> ModelInfo:
-    """Everything known about one model, from its manifests; ModelNotFound for an unknown name."""
-    spec = ml.get_spec(name)
+def model_cards() -> list[ml.ModelCard]:
+    """The card of every model's default version (models without a servable version are left out)."""
     registry = get_registry()
+    cards = []
+    for name in registry.names():
+        with contextlib.suppress(ml.ModelUnavailable, ModelNotFound):
+            cards.append(registry.card(name))
+    return cards
+
+
+def card_for(name: str, version: str | None = None) -> ml.ModelCard | None:
+    """The card of a model version that answered something (the model's current one if that version was removed),
+    or None when the model is not served any more."""
+    registry = get_registry()
+    for wanted in ((version or None), None):
+        try:
+            return registry.card(name, wanted)
+        except (ml.ModelUnavailable, ModelNotFound):
+            continue
+    return None
+
+
+def model_list() -> list[ModelInfo]:
+    pinned = set(RegisteredModel.objects.filter(pinned_version__isnull=False).values_list("name", flat=True))
+    infos = []
+    for name in get_registry().names():
+        with contextlib.suppress(ml.ModelUnavailable, ModelNotFound):  # a model without a servable version
+            infos.append(model_get(name=name, pinned=name in pinned))
+    return infos
+
+
+def model_get(*, name: str, pinned: bool | None = None) -> ModelInfo:
+    """Everything known about one model, from the catalogue and its manifests; ModelNotFound for an unknown name."""
+    registry = get_registry()
+    card = registry.card(name)
     with contextlib.suppress(ml.ModelUnavailable, ModelNotFound):  # the status below carries the reason
-        registry.get(spec.name)  # loaded once per process; makes "served" below a verified fact
-    status = next(s for s in registry.status() if s.name == spec.name)
-    versions = []
-    for version in reversed(status.versions):
-        versions.append(_version_info(registry, spec, version, status.default_version))
-    return ModelInfo(spec=spec, default_version=status.default_version, pinned=status.pinned,
+        registry.get(name)  # loaded once per process; makes "served" below a verified fact
+    status = next(s for s in registry.status() if s.name == name)
+    if pinned is None:
+        pinned = RegisteredModel.objects.filter(name=name, pinned_version__isnull=False).exists()
+    versions = [_version_info(registry, name, version, status.default_version) for version in reversed(status.versions)]
+    return ModelInfo(card=card, default_version=status.default_version, pinned=pinned,
                      served=status.loaded and status.error is None, error=status.error, versions=versions)
 
 
-def _version_info(registry: ml.Registry, spec: ModelSpec, version: str, default: str | None) -> ModelVersionInfo:
-
+def _version_info(registry: ml.Registry, name: str, version: str, default: str | None) -> ModelVersionInfo:
     try:
-        manifest = ml.read_manifest(registry.model_dir, spec.name, version)
+        manifest = ml.read_manifest(registry.model_dir, name, version)
     except (ml.ArtifactRefused, ModelNotFound) as exc:
         return ModelVersionInfo(version=version, algorithm="", created_at="", metrics={}, rows_train=None,
                                 size_bytes=None, is_default=version == default, error=str(exc))

@@ -21,7 +21,7 @@ from django.db import DatabaseError, Error, IntegrityError, InterfaceError, Oper
 from django.utils import timezone
 
 import ml
-from ml import InvalidInput, LoadedModel, ModelNotFound, ModelUnavailable, ScoringError, get_spec
+from ml import InvalidInput, LoadedModel, ModelNotFound, ModelUnavailable, ScoringError
 from predictions.domain import metrics, writer
 from predictions.domain.errors import BatchTooLarge, DuplicateRequestId, HistoryUnavailable, error_code
 from predictions.domain.payloads import clean_text, storable
@@ -65,7 +65,7 @@ def prediction_create(
     try:
         model = get_registry().get(model_name, version)
         row.model_version = model.version
-        clean = model.spec.schema.validate(inputs)
+        clean = model.card.schema.validate(inputs)
     except (InvalidInput, ModelNotFound, ModelUnavailable) as exc:
         _refuse(row, inputs, exc, resolved=not isinstance(exc, ModelNotFound))
         raise
@@ -181,7 +181,7 @@ def prediction_batch_create(
     for raw in rows:
         record = Prediction(request_id=uuid.uuid4(), batch=batch, **common)
         try:
-            clean = model.spec.schema.validate(raw)
+            clean = model.card.schema.validate(raw)
         except InvalidInput as exc:
             record.status = Status.REJECTED
             record.inputs = _raw_inputs(raw)
@@ -284,7 +284,7 @@ def _refuse_batch(batch: PredictionBatch, records: list[Prediction], valid: list
 
 def prediction_feedback_set(*, prediction: Prediction, actual: Any, note: str = "", reviewer: Any) -> Prediction:
     """Record the true outcome of a prediction. ``actual`` is a class label (classifiers) or a positive number."""
-    prediction.actual = get_spec(prediction.model_name).validate_actual(actual)
+    prediction.actual = feedback_card(prediction).validate_actual(actual)
     prediction.feedback_note = note
     prediction.reviewed_by = reviewer if getattr(reviewer, "is_authenticated", False) else None
     prediction.reviewed_at = timezone.now()
@@ -294,6 +294,20 @@ def prediction_feedback_set(*, prediction: Prediction, actual: Any, note: str = 
         _discard_broken_connection()
         raise HistoryUnavailable("The history store is unavailable; the feedback was not saved.") from exc
     return prediction
+
+
+def feedback_card(prediction: Prediction) -> ml.ModelCard:
+    """The card feedback on ``prediction`` is checked against: that of the version that answered it (the model's
+    current one if that version was removed). InvalidInput when the model is not served any more."""
+    registry = get_registry()
+    try:
+        try:
+            return registry.card(prediction.model_name, prediction.model_version or None)
+        except ModelNotFound:
+            return registry.card(prediction.model_name)
+    except (ModelNotFound, ModelUnavailable):
+        raise InvalidInput("This prediction's model is not served any more; its feedback cannot be checked.",
+                           fields={"actual": ["The model is not served any more."]}) from None
 
 
 def predictions_mark_reviewed(*, queryset, reviewer: Any) -> int:
@@ -356,7 +370,7 @@ def _observe(row: Prediction, *, resolved: bool = True) -> None:
 def _bounded(name: str, version: str) -> tuple[str, str]:
     """Metric labels for a model name and version taken from a request: each becomes "unknown" unless it names a
     model (version) that exists, so that random names in URLs cannot add a time series each to /metrics."""
-    if name not in ml.SPECS:
+    if not get_registry().knows(name):
         return metrics.UNKNOWN, metrics.UNKNOWN
     if version and version not in get_registry().versions(name):
         return name, metrics.UNKNOWN

@@ -1,11 +1,11 @@
-"""Start-up work of a serving process: load and verify every model's default version, loudly."""
+"""Start-up work of a serving process: read the catalogue, load and verify every default version, loudly."""
 
 from __future__ import annotations
 
 import logging
 
 from predictions.domain import metrics
-from predictions.domain.serving import get_registry
+from predictions.domain.serving import get_registry, refresh
 
 log = logging.getLogger("mlsite.startup")
 
@@ -13,6 +13,7 @@ log = logging.getLogger("mlsite.startup")
 def load_models() -> dict[str, str | None]:
     """Load each default model; log a clear error for any that is refused or missing. Returns name → error."""
     registry = get_registry()
+    refresh(registry, force=True)
     outcome = registry.load_defaults()
     for name, error in outcome.items():
         if error:

@@ -144,13 +144,13 @@ class ClassShare:
 
 def class_mix(*, model: str, start: datetime, end: datetime, manifest: dict[str, Any] | None) -> list[ClassShare]:
     """Predicted classes of a classifier in the window, next to their share in the training data."""
-    spec = ml.get_spec(model)
+    card = get_registry().card(model)
     counts = {row["label"]: row["n"] for row in _window_rows(model, start, end).filter(status=Status.OK)
               .values(label=KT("outputs__label")).annotate(n=Count("id"))}
     total = sum(counts.values())
     training = ((manifest or {}).get("target_reference") or {}).get("fractions") or []
     return [ClassShare(label, counts.get(label, 0), counts.get(label, 0) / total if total else 0.0,
-                       training[i] if i < len(training) else None) for i, label in enumerate(spec.labels)]
+                       training[i] if i < len(training) else None) for i, label in enumerate(card.labels)]
 
 
 @dataclass(frozen=True)
@@ -246,7 +246,7 @@ def drift_sample(*, model: str, start: datetime, end: datetime, limit: int = DRI
 def input_drift(*, model: str, start: datetime, end: datetime, limit: int = DRIFT_SAMPLE_ROWS,
                 scored: int | None = None) -> DriftReport:
     """PSI of each input feature in the window against the training distribution in the served manifest."""
-    spec = ml.get_spec(model)
+    card = get_registry().card(model)
     version, manifest, problem = served_manifest(model)
     reference = (manifest or {}).get("reference")
     if manifest is not None and not reference:
@@ -255,7 +255,7 @@ def input_drift(*, model: str, start: datetime, end: datetime, limit: int = DRIF
         return DriftReport(model, version, 0, 0, [], problem)
     total, inputs = drift_sample(model=model, start=start, end=end, limit=limit, scored=scored)
     features = []
-    for feature in spec.schema.features:
+    for feature in card.schema.features:
         ref = reference.get(feature.name)
         if ref is None:
             continue
@@ -293,11 +293,11 @@ class LiveQuality:
 def live_quality(*, model: str, start: datetime, end: datetime, scored: int,
                  manifest: dict[str, Any] | None) -> LiveQuality:
     """Accuracy (classifiers) or MAE and MAPE (regressors) of the window's reviewed predictions."""
-    spec = ml.get_spec(model)
+    card = get_registry().card(model)
     # reviewed_at is set with every actual; its partial index holds only the reviewed rows.
     rows = _window_rows(model, start, end).filter(status=Status.OK, reviewed_at__isnull=False, actual__isnull=False)
     training = {k: v for k, v in ((manifest or {}).get("metrics") or {}).items() if not isinstance(v, list)}
-    if spec.is_classifier:
+    if card.is_classifier:
         confusion: dict[tuple[str, str], int] = {}
         for row in rows.values("actual", predicted=KT("outputs__label")).annotate(n=Count("id")):
             key = (str(row["actual"]), str(row["predicted"]))

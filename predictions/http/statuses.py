@@ -23,6 +23,7 @@ from predictions.domain.errors import (
     InvalidInput,
     ModelNotFound,
     ModelUnavailable,
+    RegistrationRefused,
     ScoringError,
     error_code,
 )
@@ -43,6 +44,7 @@ CATALOGUE: dict[type[Exception], Entry] = {
     ModelNotFound: Entry(404, "Page not found", "Unknown model, version or record."),
     DuplicateRequestId: Entry(409, "Already submitted", "X-Request-ID already used by another request or client."),
     BatchTooLarge: Entry(413, "Too many rows", "Batch larger than this server accepts."),
+    RegistrationRefused: Entry(400, "Model not registered", "The model card or file cannot be registered."),
     ScoringError: Entry(500, "Model failure", "Model failure (never caused by input; logged)."),
     ModelUnavailable: Entry(503, "Model unavailable", "Model unavailable."),
     HistoryUnavailable: Entry(503, "Temporarily unavailable", "History store unavailable; see Retry-After."),

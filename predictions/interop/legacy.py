@@ -19,14 +19,14 @@ import ml
 from predictions.domain import services
 from predictions.domain.errors import InvalidInput
 from predictions.domain.services import Origin
+from predictions.domain.serving import get_registry
 from predictions.http import access
 from predictions.http.origin import origin_for
 from predictions.http.parsers import loads_strict, read_bounded
 from predictions.http.statuses import domain_error_response, error_response
 from predictions.models import Channel
 
-IRIS = ml.get_spec("iris")
-DIAMONDS = ml.get_spec("diamonds")
+IRIS, DIAMONDS = "iris", "diamonds"  # the two models the original apps served, by their catalogue names
 
 
 def _gate(request: HttpRequest) -> HttpResponse | None:
@@ -52,17 +52,17 @@ def iris_predict(request: HttpRequest) -> HttpResponse:
         body = read_bounded(request, request)
         raw = body[:4096].decode("utf-8", "replace")
         raw = loads_strict(body)
-        features = _iris_features(raw)
+        features = _iris_features(raw, get_registry().card(IRIS))
     except APIException as exc:  # unparseable or too large
-        return _reject(request, "iris", raw, exc, origin)
-    except InvalidInput as exc:
-        return _reject(request, "iris", raw, exc, origin)
-    return _answer(request, "iris", features, origin,
+        return _reject(request, IRIS, raw, exc, origin)
+    except (InvalidInput, ml.ModelNotFound, ml.ModelUnavailable) as exc:
+        return _reject(request, IRIS, raw, exc, origin)
+    return _answer(request, IRIS, features, origin,
                    lambda row: HttpResponse(str(row.outputs["prediction"]), content_type="text/plain; charset=utf-8"))
 
 
-def _iris_features(raw: Any) -> dict[str, Any]:
-    names = IRIS.schema.names
+def _iris_features(raw: Any, card: ml.ModelCard) -> dict[str, Any]:
+    names = card.schema.names
     if not isinstance(raw, list) or len(raw) != len(names):
         raise InvalidInput(
             f"Expected a JSON array of {len(names)} numbers: {', '.join(names)} (cm).",
@@ -81,10 +81,10 @@ def diamonds_predict(request: HttpRequest) -> HttpResponse:
     origin = _origin(request)
     query = {key: request.GET.get(key) for key in request.GET if key}  # a leading "&" yields no key at all
     try:
-        features = _diamond_features(query)
-    except InvalidInput as exc:
-        return _reject(request, "diamonds", query, exc, origin)
-    return _answer(request, "diamonds", features, origin, lambda row: HttpResponse(
+        features = _diamond_features(query, get_registry().card(DIAMONDS))
+    except (InvalidInput, ml.ModelNotFound, ml.ModelUnavailable) as exc:
+        return _reject(request, DIAMONDS, query, exc, origin)
+    return _answer(request, DIAMONDS, features, origin, lambda row: HttpResponse(
         json.dumps({"predicted_price": row.outputs["prediction"]}, separators=(",", ":")) + "\n",
         content_type="application/json",
     ))
@@ -93,8 +93,8 @@ def diamonds_predict(request: HttpRequest) -> HttpResponse:
 _DIAMOND_PARAMS = ("carat", "cut", "color", "clarity", "depth", "table", "volume")
 
 
-def _diamond_features(query: dict[str, str]) -> dict[str, Any]:
-    """Query strings → the schema's features; ordinal codes (cut=3) → labels (Premium)."""
+def _diamond_features(query: dict[str, str], card: ml.ModelCard) -> dict[str, Any]:
+    """Query strings → the schema's features; ordinal codes (cut=3) → labels (Premium), in the card's order."""
     errors: dict[str, list[str]] = {}
     features: dict[str, Any] = {}
     for name in _DIAMOND_PARAMS:
@@ -102,10 +102,11 @@ def _diamond_features(query: dict[str, str]) -> dict[str, Any]:
         if text is None or text.strip() == "":
             errors[name] = ["This parameter is required."]
             continue
-        choices = DIAMONDS.legacy_codes.get(name)
-        if choices is None:
-            features[name] = DIAMONDS.schema.feature(name).parse_text(text)
+        feature = card.schema.get(name)
+        if feature is None or feature.kind != "category":
+            features[name] = feature.parse_text(text) if feature is not None else text
             continue
+        choices = feature.choices
         try:
             number = float(text)
         except ValueError:

@@ -2,8 +2,9 @@
 
 ``POST invocations`` takes what ``mlflow models serve`` takes — JSON with one of ``dataframe_split``,
 ``dataframe_records``, ``instances`` or ``inputs``, or a ``text/csv`` body with a header row — and answers
-``{"predictions": [...]}`` with the model's raw outputs (class indexes for iris, prices for diamonds), in row order.
-Rows are recorded with channel ``mlflow`` as one prediction or an all-or-nothing batch. Errors have MLflow's shape:
+``{"predictions": [...]}`` with the model's raw outputs in row order, as mlflow's own server does: for a classifier
+the estimator's class values (classes_; for iris they are its class indexes), for a regressor the numbers. Rows are
+recorded with channel ``mlflow`` as one prediction or an all-or-nothing batch. Errors have MLflow's shape:
 ``{"error_code": "BAD_REQUEST", "message": "..."}``.
 """
 
@@ -86,11 +87,11 @@ def invocations(request: HttpRequest, name: str) -> HttpResponse:
                 error.content.decode()))
             return error
         if content_type == "text/csv":
-            rows = _csv_rows(body, model.spec.schema)
+            rows = _csv_rows(body, model.card.schema)
         elif content_type in ("application/json", ""):
             payload = loads_strict(body)
             raw = payload if len(body) <= 4096 else raw
-            rows = _json_rows(payload, model.spec.schema)
+            rows = _json_rows(payload, model.card.schema)
         else:
             message = f"Content-Type {content_type} is not supported; send application/json or text/csv."
             services.prediction_reject(model_name=name, raw=raw, origin=origin,
@@ -104,6 +105,9 @@ def invocations(request: HttpRequest, name: str) -> HttpResponse:
     records, error = score_rows(name=name, rows=rows, origin=origin)
     if error is not None:
         return _error(error.message, error.status, error.headers)
+    if model.card.is_classifier:  # as mlflow's own server answers: the estimator's class values
+        values = [info.value for info in model.card.classes]
+        return JsonResponse({"predictions": [values[r.outputs["prediction"]] for r in records]})
     return JsonResponse({"predictions": [r.outputs["prediction"] for r in records]})
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import ml
+from predictions.domain import selectors
 from predictions.http.statuses import error_responses
 from predictions.interop.tensors import DATATYPES
 
@@ -65,8 +66,8 @@ MLFLOW_REQUEST = {
 }
 
 
-def _v2_example(spec: ml.ModelSpec) -> dict[str, Any]:
-    row = spec.schema.example()
+def _v2_example(card: ml.ModelCard) -> dict[str, Any]:
+    row = card.schema.example()
     return {"inputs": [{"name": name, "shape": [1],
                         "datatype": "FP64" if isinstance(value, (int, float)) else "BYTES", "data": [value]}
                        for name, value in row.items()]}
@@ -74,16 +75,16 @@ def _v2_example(spec: ml.ModelSpec) -> dict[str, Any]:
 
 def interop_paths() -> dict[str, Any]:
     paths: dict[str, Any] = {}
-    for spec in ml.SPECS.values():
-        paths[f"/v2/models/{spec.name}/infer"] = {"post": {
-            "operationId": f"v2_{spec.name}_infer",
+    for card in selectors.model_cards():
+        paths[f"/v2/models/{card.name}/infer"] = {"post": {
+            "operationId": f"v2_{card.name}_infer",
             "tags": ["v2"],
-            "summary": f"Open Inference Protocol V2: infer with {spec.name}",
+            "summary": f"Open Inference Protocol V2: infer with {card.name}",
             "description": "One tensor per feature (shape [N]) or one [N, k] tensor; the binary tensor extension "
                            "(Inference-Header-Content-Length) in both directions. All rows or none are scored. "
                            "Recorded with channel `v2`.",
             "requestBody": {"required": True, "content": {"application/json": {
-                "schema": V2_REQUEST, "example": _v2_example(spec)}}},
+                "schema": V2_REQUEST, "example": _v2_example(card)}}},
             "responses": {
                 "200": {"description": "The outputs; application/octet-stream when binary outputs were asked for.",
                         "content": {"application/json": {"schema": V2_RESPONSE},
@@ -92,15 +93,15 @@ def interop_paths() -> dict[str, Any]:
                 **error_responses(PROTOCOL_STATUSES, V2_ERROR),
             },
         }}
-        paths[f"/mlflow/{spec.name}/invocations"] = {"post": {
-            "operationId": f"mlflow_{spec.name}_invocations",
+        paths[f"/mlflow/{card.name}/invocations"] = {"post": {
+            "operationId": f"mlflow_{card.name}_invocations",
             "tags": ["mlflow"],
-            "summary": f"MLflow scoring protocol: invocations on {spec.name}",
+            "summary": f"MLflow scoring protocol: invocations on {card.name}",
             "description": "JSON (dataframe_split, dataframe_records, instances, inputs) or text/csv with a header "
                            "row. All rows or none are scored. Recorded with channel `mlflow`.",
             "requestBody": {"required": True, "content": {
                 "application/json": {"schema": MLFLOW_REQUEST,
-                                     "example": {"dataframe_records": [spec.schema.example()]}},
+                                     "example": {"dataframe_records": [card.schema.example()]}},
                 "text/csv": {"schema": {"type": "string"}},
             }},
             "responses": {
@@ -114,53 +115,67 @@ def interop_paths() -> dict[str, Any]:
 
 
 def _legacy_paths() -> dict[str, Any]:
-    iris = ml.get_spec("iris")
-    diamonds = ml.get_spec("diamonds")
-    numbers = [iris.schema.feature(name) for name in iris.schema.names]
-    assert len({(f.minimum, f.maximum) for f in numbers}) == 1, "the legacy array schema needs one shared range"
+    """The original apps' endpoints, for the models they serve (when the catalogue has them)."""
+    paths: dict[str, Any] = {}
+    cards = {card.name: card for card in selectors.model_cards()}
+    if "iris" in cards:
+        paths["/predict"] = _legacy_iris(cards["iris"])
+    if "diamonds" in cards:
+        paths["/api/predict"] = _legacy_diamonds(cards["diamonds"])
+    return paths
+
+
+def _legacy_iris(card: ml.ModelCard) -> dict[str, Any]:
+    numbers = [card.schema.feature(name) for name in card.schema.names]
+    # One item schema for the bare array: exact when the features share a range (they do in the shipped card).
+    ranges = {(f.minimum, f.maximum, f.exclusive_minimum) for f in numbers if f.kind in ("number", "integer")}
+    items = numbers[0].json_schema() if len(ranges) == 1 else {"type": "number"}
+    return {"post": {
+        "operationId": "legacy_iris_predict",
+        "tags": ["legacy"],
+        "summary": "Legacy iris endpoint of the original Flask app",
+        "description": "Body: " + ", ".join(f.name for f in numbers) + " in cm. Answers the class index as "
+                       "plain text. Recorded with channel `legacy`.",
+        "requestBody": {"required": True, "content": {"application/json": {
+            "schema": {"type": "array", "minItems": len(numbers), "maxItems": len(numbers),
+                       "items": items | {"description": "cm"}},
+            "example": [card.schema.feature(name).example for name in card.schema.names],
+        }}},
+        "responses": {
+            "200": {"description": "Class index.", "content": {"text/plain": {
+                "schema": {"type": "string", "enum": [str(i) for i in range(len(card.classes))]}, "example": "2"}}},
+            **error_responses([400, 404, 409, 413, 500, 503]),
+        },
+    }}
+
+
+def _legacy_diamonds(card: ml.ModelCard) -> dict[str, Any]:
     query = []
     for name in ("carat", "cut", "color", "clarity", "depth", "table", "volume"):
-        feature = diamonds.schema.feature(name)
-        codes = diamonds.legacy_codes.get(name)
-        if codes:
+        feature = card.schema.get(name)
+        if feature is None:
+            continue
+        if feature.kind == "category":
+            codes = feature.choices
             schema = {"type": "integer", "minimum": 0, "maximum": len(codes) - 1}
             description = "Ordinal code: " + ", ".join(f"{i}={label}" for i, label in enumerate(codes))
         else:
             schema = feature.json_schema()
             description = schema.pop("description")
         query.append({"name": name, "in": "query", "required": True, "schema": schema, "description": description})
-    return {
-        "/predict": {"post": {
-            "operationId": "legacy_iris_predict",
-            "tags": ["legacy"],
-            "summary": "Legacy iris endpoint of the original Flask app",
-            "description": "Body: " + ", ".join(f.name for f in numbers) + " in cm. Answers the class index as "
-                           "plain text. Recorded with channel `legacy`.",
-            "requestBody": {"required": True, "content": {"application/json": {
-                "schema": {"type": "array", "minItems": len(numbers), "maxItems": len(numbers),
-                           "items": numbers[0].json_schema() | {"description": "cm"}},
-                "example": [5.9, 3.0, 5.1, 1.8],
-            }}},
-            "responses": {
-                "200": {"description": "Class index.", "content": {"text/plain": {
-                    "schema": {"type": "string", "enum": ["0", "1", "2"]}, "example": "2"}}},
-                **error_responses([400, 409, 413, 500, 503]),
-            },
-        }},
-        "/api/predict": {"get": {
-            "operationId": "legacy_diamonds_predict",
-            "tags": ["legacy"],
-            "summary": "Legacy diamonds endpoint of the original Flask app",
-            "description": "Ordinal codes for cut, color and clarity (worst = 0). Recorded with channel `legacy`.",
-            "parameters": query,
-            "responses": {
-                "200": {"description": "Predicted price in USD.", "content": {"application/json": {
-                    "schema": {"type": "object", "properties": {"predicted_price": {"type": "number"}},
-                               "required": ["predicted_price"]}}}},
-                **error_responses([400, 409, 500, 503]),
-            },
-        }},
-    }
+    return {"get": {
+        "operationId": "legacy_diamonds_predict",
+        "tags": ["legacy"],
+        "summary": "Legacy diamonds endpoint of the original Flask app",
+        "description": "Ordinal codes for cut, color and clarity (worst = 0). Recorded with channel `legacy`.",
+        "parameters": query,
+        "responses": {
+            "200": {"description": "Predicted price in USD.", "content": {"application/json": {
+                "schema": {"type": "object", "properties": {"predicted_price": {"type": "number"}},
+                           "required": ["predicted_price"]}}}},
+            **error_responses([400, 404, 409, 500, 503]),
+        },
+    }}
 
 
 def postprocess(result: dict[str, Any], generator, request, public) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from ml import CategoryFeature, FeatureSchema
+from ml import CategoryFeature, Feature, FeatureSchema
 
 NUMERIC = {
     "BOOL": np.bool_, "UINT8": np.uint8, "UINT16": np.uint16, "UINT32": np.uint32, "UINT64": np.uint64,
@@ -27,6 +27,11 @@ NUMERIC = {
 DATATYPES = (*NUMERIC, "BYTES")
 MAX_ROWS_PER_TENSOR = 1_000_000
 MAX_NAME = 64  # a tensor name is echoed in errors and records: no feature name is longer
+
+
+def datatype_of(feature: Feature) -> str:
+    """The V2 datatype a client sends for ``feature`` (metadata and per-feature tensors)."""
+    return {"category": "BYTES", "boolean": "BOOL", "integer": "INT64"}.get(feature.kind, "FP64")
 
 
 class TensorError(ValueError):
@@ -184,6 +189,8 @@ def _rows_from_matrix(tensor: Tensor, schema: FeatureSchema) -> list[dict[str, A
             value = tensor.values[r * width + c]
             if isinstance(feature, CategoryFeature):
                 value = _category(feature, value)
+            elif feature.kind == "boolean" and value in (0, 1):
+                value = bool(value)
             row[feature.name] = value
         out.append(row)
     return out

@@ -82,13 +82,13 @@ def model_metadata(request: HttpRequest, name: str, version: str | None = None) 
     model, error = _resolve(name, version)
     if error:
         return error
-    schema = model.spec.schema
-    inputs = [{"name": n, "datatype": "BYTES" if isinstance(schema.feature(n), ml.CategoryFeature)
-               else "FP64", "shape": [-1]} for n in schema.accepted_names]
-    outputs = [{"name": "predict", "datatype": "INT64" if model.spec.is_classifier else "FP64", "shape": [-1]}]
-    if model.spec.is_classifier:
+    schema = model.card.schema
+    inputs = [{"name": n, "datatype": tensors.datatype_of(schema.feature(n)), "shape": [-1]}
+              for n in schema.accepted_names]
+    outputs = [{"name": "predict", "datatype": "INT64" if model.card.is_classifier else "FP64", "shape": [-1]}]
+    if model.card.is_classifier:
         outputs += [{"name": "label", "datatype": "BYTES", "shape": [-1]},
-                    {"name": "probabilities", "datatype": "FP64", "shape": [-1, len(model.spec.labels)]}]
+                    {"name": "probabilities", "datatype": "FP64", "shape": [-1, len(model.card.labels)]}]
     return JsonResponse({
         "name": model.name, "versions": get_registry().versions(model.name), "platform": "scikit-learn",
         "inputs": inputs, "outputs": outputs,
@@ -137,7 +137,7 @@ def infer(request: HttpRequest, name: str, version: str | None = None) -> HttpRe
                                        error=InvalidInput(json.loads(error.content)["error"]))
             return error
         requested = _requested_outputs(payload, model)
-        rows = tensors.rows_from_tensors(tensors.read_inputs(payload, binary), model.spec.schema)
+        rows = tensors.rows_from_tensors(tensors.read_inputs(payload, binary), model.card.schema)
     except APIException as exc:  # unparseable JSON, body too large
         return _refuse(name, raw, str(exc.detail), exc.status_code, origin, version)
     except TensorError as exc:
@@ -169,7 +169,7 @@ def _refuse(name: str, raw: Any, message: str, status: int, origin, version: str
 
 def _requested_outputs(payload: dict, model: ml.LoadedModel) -> list[tuple[str, bool]]:
     """(output name, binary?) for each output the response carries."""
-    available = ["predict", "label", "probabilities"] if model.spec.is_classifier else ["predict"]
+    available = ["predict", "label", "probabilities"] if model.card.is_classifier else ["predict"]
     parameters = payload.get("parameters") or {}
     if not isinstance(parameters, dict):
         raise TensorError("'parameters' must be an object.")
@@ -192,10 +192,10 @@ def _requested_outputs(payload: dict, model: ml.LoadedModel) -> list[tuple[str, 
 def _respond(request: HttpRequest, payload: dict, model: ml.LoadedModel, records: list, requested) -> HttpResponse:
     ok = [r for r in records if r.status == Status.OK]
     count = len(ok)
-    columns = {"predict": ("INT64" if model.spec.is_classifier else "FP64", [count],
+    columns = {"predict": ("INT64" if model.card.is_classifier else "FP64", [count],
                            [r.outputs["prediction"] for r in ok])}
-    if model.spec.is_classifier:
-        labels = model.spec.labels
+    if model.card.is_classifier:
+        labels = model.card.labels
         columns["label"] = ("BYTES", [count], [r.outputs["label"] for r in ok])
         columns["probabilities"] = ("FP64", [count, len(labels)],
                                     [r.outputs["probabilities"][label] for r in ok for label in labels])

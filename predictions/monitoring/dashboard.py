@@ -17,8 +17,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
-import ml
-from predictions.domain import stats
+from predictions.domain import selectors, stats
 from predictions.monitoring import charts
 
 DEFAULT_WINDOW = "24h"
@@ -27,7 +26,11 @@ DEFAULT_WINDOW = "24h"
 @never_cache
 @staff_member_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    model = request.GET.get("model") if request.GET.get("model") in ml.SPECS else next(iter(ml.SPECS))
+    cards = selectors.model_cards()
+    if not cards:
+        return render(request, "dashboard/empty.html", status=200)
+    names = [card.name for card in cards]
+    model = request.GET.get("model") if request.GET.get("model") in names else names[0]
     window = stats.WINDOWS.get(request.GET.get("window", ""), stats.WINDOWS[DEFAULT_WINDOW])
     key = f"mlsite:dashboard:{model}:{window.key}"
     figures = cache.get(key) if window.cache_seconds else None
@@ -35,13 +38,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         figures = _figures(model, window)
         if window.cache_seconds:
             cache.set(key, figures, window.cache_seconds)
-    context = {"spec": ml.get_spec(model), "models": list(ml.SPECS.values()),
+    context = {"card": cards[names.index(model)], "models": cards,
                "windows": list(stats.WINDOWS.values()), "window": window, "cached": window.cache_seconds, **figures}
     return render(request, "dashboard/index.html", context)
 
 
 def _figures(model: str, window: stats.Window) -> dict[str, Any]:
-    spec = ml.get_spec(model)
+    card = selectors.card_for(model)
     end = timezone.now()
     start = end - window.span
     span = {"model": model, "start": start, "end": end}
@@ -67,12 +70,12 @@ def _figures(model: str, window: stats.Window) -> dict[str, Any]:
         "drift": stats.input_drift(scored=ok, **span),
         "quality": stats.live_quality(scored=ok, manifest=manifest, **span),
     }
-    if spec.is_classifier:
+    if card.is_classifier:
         mix = stats.class_mix(manifest=manifest, **span)
         context["outputs_chart"] = charts.share_bars(
             [(c.label, c.fraction, c.training_fraction, f"{c.count} · {c.fraction:.0%}") for c in mix],
             label="Predicted classes against their share in the training data")
-        context["labels"] = spec.labels
+        context["labels"] = card.labels
     else:
         hist = stats.value_histogram(manifest=manifest, **span)
         w = hist.width
@@ -81,13 +84,13 @@ def _figures(model: str, window: stats.Window) -> dict[str, Any]:
         markers = [(q / w, f"training p{round(float(k) * 100)}") for k, q in hist.training_quantiles.items()
                    if k in ("0.05", "0.5", "0.95")]
         context["outputs_chart"] = charts.histogram_chart(
-            hist.counts, labels, markers, label=f"Predicted {spec.target} ({spec.target_unit}), {hist.total} rows")
+            hist.counts, labels, markers, label=f"Predicted {card.target} ({card.target_unit}), {hist.total} rows")
         context["histogram"] = hist
     context["drift_rows"] = [
         {"feature": f, "spark": charts.bins_sparkline(f.expected, f.actual, f.bins)} for f in context["drift"].features
     ]
-    if spec.is_classifier and context["quality"].reviewed:
+    if card.is_classifier and context["quality"].reviewed:
         confusion = context["quality"].confusion
-        context["confusion"] = [(actual, [confusion.get((actual, predicted), 0) for predicted in spec.labels])
-                                for actual in spec.labels]
+        context["confusion"] = [(actual, [confusion.get((actual, predicted), 0) for predicted in card.labels])
+                                for actual in card.labels]
     return context

@@ -38,5 +38,7 @@ def readyz(request: HttpRequest) -> JsonResponse:
             reasons.append(f"model {status.name}: {status.error}")
         elif not status.loaded:
             reasons.append(f"model {status.name}: not loaded")
+    if not models:
+        reasons.append("models: the catalogue lists no model (manage.py train, or register one)")
     body = {"status": "ready" if not reasons else "unavailable", "reasons": reasons, "models": models}
     return JsonResponse(body, status=200 if not reasons else 503)

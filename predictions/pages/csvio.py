@@ -56,7 +56,9 @@ def read_rows(binary: Any, schema: FeatureSchema, *, max_rows: int) -> list[dict
 
 
 def _columns(header: list[str], schema: FeatureSchema) -> list[str]:
-    columns = [name.strip().lower() for name in header]
+    # Header cells name features whatever their case ("Carat" is carat), as people type them in spreadsheets.
+    by_lower = {name.lower(): name for name in schema.accepted_names}
+    columns = [by_lower.get(name.strip().lower(), name.strip()) for name in header]
     accepted = set(schema.accepted_names)
     unknown = [name for name in columns if name not in accepted]
     if unknown:

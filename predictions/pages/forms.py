@@ -57,14 +57,21 @@ def _field(feature) -> forms.Field:
     if isinstance(feature, CategoryFeature):
         return forms.ChoiceField(
             label=feature.label,
-            choices=[("", "—")] + [(choice, choice) for choice in feature.choices],
+            choices=[("", "—")] + [(choice, feature.display(choice)) for choice in feature.choices],
             required=False,
             help_text=feature.help,
         )
+    if feature.kind == "boolean":
+        # A choice rather than a checkbox: "not given" must stay distinguishable from "false".
+        return forms.ChoiceField(label=feature.label, choices=[("", "—"), ("true", "Yes"), ("false", "No")],
+                                 required=False, help_text=feature.help)
     assert isinstance(feature, NumberFeature)
     label = f"{feature.label} ({feature.unit})" if feature.unit else feature.label
-    attrs = {"inputmode": "decimal", "step": "any", "max": _plain(feature.maximum), "autocomplete": "off"}
-    if not feature.exclusive_minimum:
+    attrs = {"inputmode": "numeric" if feature.integer else "decimal", "step": "1" if feature.integer else "any",
+             "autocomplete": "off"}
+    if feature.maximum is not None:
+        attrs["max"] = _plain(feature.maximum)
+    if feature.minimum is not None and not feature.exclusive_minimum:
         attrs["min"] = _plain(feature.minimum)
     return forms.CharField(
         label=label,
@@ -84,7 +91,13 @@ def initial_from(schema: FeatureSchema, query: Any) -> dict[str, str]:
     given = {name: query[name] for name in schema.accepted_names if query.get(name)}
     if given:
         return given
-    return {name: _plain(value) if isinstance(value, float) else value for name, value in schema.example().items()}
+    return {name: _initial(value) for name, value in schema.example().items()}
+
+
+def _initial(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return _plain(value) if isinstance(value, float) else value
 
 
 class CsvUploadForm(forms.Form):

@@ -30,7 +30,7 @@ def home(request: HttpRequest) -> HttpResponse:
     base = request.build_absolute_uri("/").rstrip("/")
     cards = []
     for info in model_list():
-        example = info.spec.schema.example()
+        example = info.card.schema.example()
         cards.append({
             "info": info,
             "curl": (
@@ -55,7 +55,7 @@ def model_form(request: HttpRequest, name: str) -> HttpResponse:
     """GET: the form, prefilled with an example (or the inputs of an earlier prediction passed in the query string).
     POST: score and record, then Post/Redirect/Get to the result page; invalid input re-renders with field errors."""
     info = _model_or_404(name)
-    schema = info.spec.schema
+    schema = info.card.schema
     if request.method == "GET":
         form = FeatureForm(schema, initial=initial_from(schema, request.GET))
         return render(request, "predictions/form.html", {"info": info, "form": form})
@@ -81,10 +81,7 @@ def prediction_detail(request: HttpRequest, request_id: uuid.UUID) -> HttpRespon
     row = selectors.prediction_get_by_request_id(request_id=request_id)
     if row is None or not links.may_open(request, row, kind="prediction"):
         raise Http404("No prediction with this id.")
-    try:
-        spec = selectors.model_get(name=row.model_name).spec
-    except ModelNotFound:
-        spec = None
+    card = selectors.card_for(row.model_name, row.model_version)
     outputs = row.outputs if isinstance(row.outputs, dict) else {}
     probabilities = [
         {"label": label, "value": value, "percent": round(value * 100, 1), "best": label == outputs.get("label")}
@@ -93,27 +90,27 @@ def prediction_detail(request: HttpRequest, request_id: uuid.UUID) -> HttpRespon
     inputs = []
     if isinstance(row.inputs, dict):
         for key, value in row.inputs.items():
-            feature = _feature(spec, key)
+            feature = _feature(card, key)
             inputs.append({"name": key, "label": feature.label if feature else key,
                            "unit": getattr(feature, "unit", "") if feature else "", "value": value})
     again = None
-    if spec is not None and row.status != Status.REJECTED and isinstance(row.inputs, dict):
-        given = {k: v for k, v in row.inputs.items() if k in spec.schema.accepted_names}
-        derivation = spec.schema.derivations[0] if spec.schema.derivations else None
+    if card is not None and row.status != Status.REJECTED and isinstance(row.inputs, dict):
+        given = {k: v for k, v in row.inputs.items() if k in card.schema.accepted_names}
+        derivation = card.schema.derivations[0] if card.schema.derivations else None
         if derivation and all(s in given for s in derivation.source_names):
             given.pop(derivation.target, None)  # x, y, z were given: volume was computed from them
         again = f"{reverse('model-form', args=[row.model_name])}?{urlencode(given)}"
     return render(request, "predictions/result.html", {
-        "row": row, "spec": spec, "outputs": outputs, "probabilities": probabilities, "inputs": inputs,
+        "row": row, "card": card, "outputs": outputs, "probabilities": probabilities, "inputs": inputs,
         "errors": error_text(row.error), "again": again,
     })
 
 
-def _feature(spec, name: str):
-    if spec is None:
+def _feature(card, name: str):
+    if card is None:
         return None
     try:
-        return spec.schema.feature(name)
+        return card.schema.feature(name)
     except KeyError:
         return None
 
@@ -124,7 +121,7 @@ def batch_upload(request: HttpRequest, name: str) -> HttpResponse:
     info = _model_or_404(name)
     context = {"info": info, "max_rows": settings.BATCH_UPLOAD_MAX_ROWS,
                "max_mb": settings.FILE_UPLOAD_MAX_SIZE // (1024 * 1024),
-               "columns": ",".join(info.spec.schema.example())}
+               "columns": ",".join(info.card.schema.example())}
     if request.method == "GET":
         return render(request, "predictions/batch.html", {**context, "form": CsvUploadForm()})
     if refusal := access.check_predict(request, session=True):
@@ -144,10 +141,10 @@ def batch_upload(request: HttpRequest, name: str) -> HttpResponse:
             problem = f"The file is larger than {context['max_mb']} MB; split it into smaller files."
     try:
         if problem is None:
-            rows = csvio.read_rows(upload.file, info.spec.schema, max_rows=settings.BATCH_UPLOAD_MAX_ROWS)
+            rows = csvio.read_rows(upload.file, info.card.schema, max_rows=settings.BATCH_UPLOAD_MAX_ROWS)
             throttling.charge(request, len(rows) - 1)
             outcome = services.prediction_batch_create(
-                model_name=name, rows=[info.spec.schema.parse_text_row(row) for row in rows], origin=origin,
+                model_name=name, rows=[info.card.schema.parse_text_row(row) for row in rows], origin=origin,
                 source_name=upload.name or "", max_rows=settings.BATCH_UPLOAD_MAX_ROWS, partial=True)
             return redirect(links.batch_url(outcome.batch.request_id))
     except csvio.CsvProblem as exc:
@@ -178,7 +175,7 @@ def batch_template(request: HttpRequest, name: str) -> HttpResponse:
     info = _model_or_404(name)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}-template.csv"'
-    csv.writer(response).writerows(csvio.template_rows(info.spec.schema))
+    csv.writer(response).writerows(csvio.template_rows(info.card.schema))
     return response
 
 
@@ -205,12 +202,11 @@ def batch_detail(request: HttpRequest, request_id: uuid.UUID) -> HttpResponse:
 
 def batch_download(request: HttpRequest, request_id: uuid.UUID) -> StreamingHttpResponse:
     batch = _batch_or_404(request, request_id)
-    try:
-        spec = selectors.model_get(name=batch.model_name).spec
-    except ModelNotFound as exc:
-        raise Http404(str(exc)) from exc
+    card = selectors.card_for(batch.model_name, batch.model_version)
+    if card is None:
+        raise Http404("This batch's model is not served any more.")
     records = selectors.batch_rows(batch=batch).iterator(chunk_size=2000)
-    response = StreamingHttpResponse(csvio.result_lines(spec.schema, spec.labels, records),
+    response = StreamingHttpResponse(csvio.result_lines(card.schema, card.labels, records),
                                      content_type="text/csv; charset=utf-8")
     stem = (batch.source_name.rsplit(".", 1)[0] or batch.model_name)[:80]
     safe_stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in stem)

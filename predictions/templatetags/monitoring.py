@@ -7,10 +7,15 @@ from django import template
 register = template.Library()
 
 
+def _missing(value) -> bool:
+    # None, or what a template gives for a missing key ("") — e.g. no test-set metric for a registered model.
+    return isinstance(value, bool) or not isinstance(value, int | float)
+
+
 @register.filter
 def percent(value: float | None, digits: int = 1) -> str:
     """0.1234 → '12.3 %'; None → '—'."""
-    if value is None:
+    if _missing(value):
         return "—"
     return f"{value * 100:.{int(digits)}f} %"
 
@@ -18,7 +23,7 @@ def percent(value: float | None, digits: int = 1) -> str:
 @register.filter
 def ms(value: float | None) -> str:
     """Milliseconds with a precision that suits their size; None → '—'."""
-    if value is None:
+    if _missing(value):
         return "—"
     if value < 1:
         return f"{value * 1000:.0f} µs"
@@ -29,6 +34,6 @@ def ms(value: float | None) -> str:
 
 @register.filter
 def number(value: float | None, digits: int = 0) -> str:
-    if value is None:
+    if _missing(value):
         return "—"
     return f"{value:,.{int(digits)}f}"

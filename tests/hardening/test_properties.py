@@ -34,9 +34,9 @@ def payloads(schema: ml.FeatureSchema):
     return st.fixed_dictionaries({}, optional=fields) | st.dictionaries(st.text(max_size=10), JSON, max_size=5) | JSON
 
 
-@pytest.mark.parametrize("name", list(ml.SPECS))
+@pytest.mark.parametrize("name", list(ml.RECIPES))
 def test_validation_never_raises_anything_but_invalid_input(name, trained_model_dir):
-    spec = ml.get_spec(name)
+    spec = ml.get_recipe(name).card
     model = ml.registry_for(trained_model_dir).get(name)
 
     @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -57,7 +57,7 @@ def test_validation_never_raises_anything_but_invalid_input(name, trained_model_
 @pytest.mark.django_db
 @settings(max_examples=150, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-@given(payload=payloads(ml.get_spec("diamonds").schema))
+@given(payload=payloads(ml.get_recipe("diamonds").card.schema))
 def test_the_service_answers_or_refuses_and_always_records(payload):
     before = Prediction.objects.count()
     try:
@@ -83,9 +83,9 @@ def valid_inputs(schema: ml.FeatureSchema):
     return st.one_of(variants) if variants else st.fixed_dictionaries(base)
 
 
-@pytest.mark.parametrize("name", list(ml.SPECS))
+@pytest.mark.parametrize("name", list(ml.RECIPES))
 def test_every_input_in_range_is_accepted_and_scores_finite(name, trained_model_dir):
-    spec = ml.get_spec(name)
+    spec = ml.get_recipe(name).card
     model = ml.registry_for(trained_model_dir).get(name)
 
     @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -29,7 +29,7 @@ def models_without_reference(trained_model_dir: Path, tmp_path: Path) -> Path:
 
 @cache
 def _data(name: str):
-    return ml.get_spec(name).load_data()
+    return ml.get_recipe(name).load_data()
 
 
 def _records(name: str, n: int, seed: int) -> list[dict]:

@@ -126,7 +126,7 @@ def test_live_quality_without_feedback_rests_on_nothing():
 # --- drift ----------------------------------------------------------------------------------------------------------
 @cache
 def diamonds_data():
-    return ml.get_spec("diamonds").load_data().X
+    return ml.get_recipe("diamonds").load_data().X
 
 
 def training_like_rows(n: int, seed: int = 7) -> list[dict]:
@@ -144,7 +144,7 @@ def test_drift_stays_quiet_on_training_like_inputs():
     score(training_like_rows(2000))
     report = stats.input_drift(model="diamonds", **window())
     assert report.rows == 2000 and report.sampled == 2000
-    assert [f.name for f in report.features] == list(ml.get_spec("diamonds").schema.names)
+    assert [f.name for f in report.features] == list(ml.get_recipe("diamonds").card.schema.names)
     assert all(f.level == "stable" for f in report.features), [(f.name, f.psi) for f in report.features]
     assert report.worst == "stable"
 

@@ -7,9 +7,10 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+import ml
 from predictions.domain import services
 from predictions.management.durations import parse_duration
-from predictions.models import Channel, Prediction, PredictionBatch
+from predictions.models import Channel, ModelVersion, Prediction, PredictionBatch, RegisteredModel
 from tests.conftest import IRIS_VIRGINICA
 
 pytestmark = pytest.mark.django_db
@@ -46,22 +47,36 @@ def test_durations_read_like_operators_write_them(text, expected):
     assert parse_duration(text) == expected
 
 
-def test_train_writes_a_new_version_and_prints_metrics(tmp_path, settings):
+@pytest.fixture
+def empty_catalogue(tmp_path, settings):
+    """A fresh MODEL_DIR and a catalogue that knows nothing yet, as on a new site."""
+    RegisteredModel.objects.all().delete()
     settings.MODEL_DIR = tmp_path
+    return tmp_path
+
+
+def test_train_writes_a_new_version_adds_it_to_the_catalogue_and_prints_metrics(empty_catalogue):
     output = run("train", "iris")
     assert "iris v1 (logistic_regression)" in output and "accuracy" in output
-    assert "version 1 present" in run("train", "iris", "--missing")
-    assert (tmp_path / "iris" / "1" / "manifest.json").is_file()
+    assert "version 1 in the catalogue, not retraining" in run("train", "iris", "--missing")
+    assert (empty_catalogue / "iris" / "1" / "manifest.json").is_file()
+    row = ModelVersion.objects.get(model__name="iris")
+    assert (row.version, row.source, row.sha256) == (1, "trained", ml.read_manifest(empty_catalogue, "iris",
+                                                                                     "1")["sha256"])
 
 
-def test_models_lists_versions_and_pins_a_default(tmp_path, settings):
-    settings.MODEL_DIR = tmp_path
+def test_models_lists_versions_pins_a_default_and_removes_a_version(empty_catalogue):
     run("train", "iris")
     run("train", "iris")
-    assert "newest" in run("models")
+    assert [line.split()[:3] for line in run("models").splitlines() if line.startswith("iris")][0] == [
+        "iris", "2", "default"]
     output = run("models", "--pin", "iris=1")
     assert "v1 pinned" in output
-    assert "pinned" in [line for line in output.splitlines() if line.startswith("iris") and " 1 " in line][0]
+    assert "default" in [line for line in output.splitlines() if line.startswith("iris") and " 1 " in line][0]
     with pytest.raises(CommandError):
         run("models", "--pin", "iris=9")
-    assert "not trained" in run("models")  # diamonds was never trained here
+    output = run("models", "--remove", "iris=1")
+    assert [line.split()[:3] for line in output.splitlines() if line.startswith("iris ")] == [
+        ["iris", "2", "default"]]
+    assert (empty_catalogue / "iris" / "1.removed").is_dir()  # retired, never reused
+    assert "iris v3" in run("train", "iris")

@@ -7,8 +7,7 @@ from django.db import connection
 from prometheus_client import REGISTRY
 
 import ml
-from ml import artifacts
-from predictions.domain import services
+from predictions.domain import catalogue, services
 from predictions.domain.errors import BatchTooLarge, DuplicateRequestId, InvalidInput, ModelNotFound, ScoringError
 from predictions.models import Channel, Prediction, PredictionBatch, Status
 from tests.conftest import DIAMOND, IRIS_VIRGINICA
@@ -41,7 +40,8 @@ def test_it_serves_an_explicit_version(trained_model_dir, settings, tmp_path):
 
     shutil.copytree(trained_model_dir, tmp_path / "models")
     settings.MODEL_DIR = tmp_path / "models"
-    ml.train("iris", settings.MODEL_DIR)
+    result = ml.train("iris", settings.MODEL_DIR)
+    catalogue.model_adopt(name="iris", version=result.version, source="trained")  # as manage.py train does
     assert services.prediction_create(model_name="iris", inputs=IRIS_VIRGINICA, origin=API).model_version == "2"
     old = services.prediction_create(model_name="iris", inputs=IRIS_VIRGINICA, origin=API, version="1")
     assert Prediction.objects.get(pk=old.pk).model_version == "1"
@@ -82,15 +82,21 @@ def test_it_records_a_request_for_an_unknown_model():
 
 
 def test_it_records_a_model_failure_as_an_error(tmp_path, settings):
-    # A real artifact whose estimator cannot score: an unfitted LogisticRegression, saved like any model.
+    # A real artifact whose estimator fails on valid input (coefficients of the wrong shape), put in the store and the
+    # catalogue as an operator's restore would, past registration's own test prediction.
+    import numpy as np
     from sklearn.linear_model import LogisticRegression
 
-    spec = ml.get_spec("iris")
-    artifacts.write_version(tmp_path, spec, LogisticRegression(), {
-        "algorithm": "broken", "schema": spec.schema.describe(), "metrics": {}, "data": {}})
+    from predictions.domain import catalogue
+
+    card = ml.load_card(ml.get_recipe("iris").card.to_dict() | {"name": "broken-iris"})
+    estimator = LogisticRegression(max_iter=1000).fit(np.eye(4).repeat(3, axis=0), [0, 1, 2] * 4)
+    estimator.coef_ = np.zeros((3, 2))
     settings.MODEL_DIR = tmp_path
+    version, _ = ml.write_version(tmp_path, card, ml.serialize(estimator), {"algorithm": "broken"})
+    catalogue.model_adopt(name="broken-iris", version=version)
     with pytest.raises(ScoringError):
-        services.prediction_create(model_name="iris", inputs=IRIS_VIRGINICA, origin=API)
+        services.prediction_create(model_name="broken-iris", inputs=IRIS_VIRGINICA, origin=API)
     row = Prediction.objects.get()
     assert row.status == Status.ERROR and row.error["code"] == "model_error"
     assert row.inputs == IRIS_VIRGINICA and row.outputs is None

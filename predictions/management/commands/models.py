@@ -1,4 +1,6 @@
-"""manage.py models [--pin NAME=VERSION] [--unpin NAME] — list model versions and choose the served default."""
+"""manage.py models [--pin NAME=VERSION] [--unpin NAME] [--remove NAME=VERSION] [--adopt] — the model catalogue:
+every model and version, which one is served by default, and the changes an operator makes to it. Every worker and
+replica follows a change within MODEL_CATALOGUE_REFRESH seconds, without a restart."""
 
 from __future__ import annotations
 
@@ -6,46 +8,55 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 import ml
+from predictions.domain import catalogue, serving
+from predictions.domain.errors import RegistrationRefused
 
 
 class Command(BaseCommand):
-    help = "List trained model versions, which one is served by default, and pin or unpin a default."
+    help = "List the served models and versions; pin, unpin or remove a version; adopt artifacts in MODEL_DIR."
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--pin", metavar="NAME=VERSION", help="serve VERSION of NAME by default")
         parser.add_argument("--unpin", metavar="NAME", help="serve the newest version of NAME again")
+        parser.add_argument("--remove", metavar="NAME=VERSION", help="stop serving VERSION of NAME and retire it")
+        parser.add_argument("--adopt", action="store_true",
+                            help="add every version found in MODEL_DIR that the catalogue lacks (after a restore)")
 
-    def handle(self, *args, pin: str | None, unpin: str | None, **options) -> None:
-        model_dir = settings.MODEL_DIR
+    def handle(self, *args, pin: str | None, unpin: str | None, remove: str | None, adopt: bool, **options) -> None:
         try:
             if pin:
                 name, _, version = pin.partition("=")
-                ml.get_spec(name)
-                ml.pin_version(model_dir, name, version)
-                self.stdout.write(self.style.SUCCESS(f"{name}: v{version} pinned as the default; "
-                                                     "restart or reload (kill -HUP) the server to serve it"))
+                catalogue.model_pin(name=name, version=version)
+                self.stdout.write(self.style.SUCCESS(f"{name}: v{version} pinned as the default"))
             if unpin:
-                ml.get_spec(unpin)
-                ml.pin_version(model_dir, unpin, None)
+                catalogue.model_pin(name=unpin, version=None)
                 self.stdout.write(self.style.SUCCESS(f"{unpin}: unpinned; the newest version is the default"))
-        except ml.ModelNotFound as exc:
+            if remove:
+                name, _, version = remove.partition("=")
+                catalogue.version_remove(name=name, version=version)
+                self.stdout.write(self.style.SUCCESS(f"{name}: v{version} removed"))
+            if adopt:
+                for row in catalogue.models_adopt_all():
+                    self.stdout.write(self.style.SUCCESS(f"{row}: adopted from MODEL_DIR"))
+        except (ml.ModelNotFound, RegistrationRefused) as exc:
             raise CommandError(str(exc)) from None
-        registry = ml.Registry(model_dir)
-        self.stdout.write(f"MODEL_DIR {model_dir}")
-        header = f"{'model':10} {'version':>7}  {'default':8} {'algorithm':24} {'created':22} status / metrics"
-        self.stdout.write(header)
+        registry = serving.get_registry()
+        serving.refresh(registry, force=True)
+        self.stdout.write(f"MODEL_DIR {settings.MODEL_DIR}")
+        self.stdout.write(f"{'model':16} {'version':>7}  {'default':8} {'algorithm':28} {'created':22} "
+                          "status / metrics")
+        if not registry.names():
+            self.stdout.write("(no model yet: `manage.py train` trains iris and diamonds; `manage.py register_model` "
+                              "registers your own)")
         for status in registry.status():
-            if not status.versions:
-                self.stdout.write(f"{status.name:10} {'-':>7}  {'':8} {'':24} {'':22} "
-                                  f"not trained: run `manage.py train {status.name}`")
             for version in reversed(status.versions):
-                is_default = version == status.default_version
-                mark = ("pinned" if status.pinned else "newest") if is_default else ""
+                mark = "default" if version == status.default_version else ""
                 try:
                     registry.get(status.name, version)
-                    manifest = ml.read_manifest(model_dir, status.name, version)
-                    metrics = ", ".join(f"{k}={v}" for k, v in manifest["metrics"].items() if not isinstance(v, list))
-                    line = f"{manifest['algorithm']:24} {manifest['created_at']:22} ok  {metrics}"
-                except (ml.ModelUnavailable, ml.ArtifactRefused) as exc:
-                    line = f"{'':24} {'':22} " + self.style.ERROR(f"REFUSED: {exc}")
-                self.stdout.write(f"{status.name:10} {version:>7}  {mark:8} {line}")
+                    manifest = ml.read_manifest(settings.MODEL_DIR, status.name, version)
+                    metrics = ", ".join(f"{k}={v}" for k, v in (manifest.get("metrics") or {}).items()
+                                        if not isinstance(v, list))
+                    line = f"{manifest.get('algorithm', ''):28} {manifest['created_at']:22} ok  {metrics}"
+                except (ml.ModelUnavailable, ml.ArtifactRefused, ml.ModelNotFound) as exc:
+                    line = f"{'':28} {'':22} " + self.style.ERROR(f"REFUSED: {exc}")
+                self.stdout.write(f"{status.name:16} {version:>7}  {mark:8} {line}")

@@ -1,4 +1,6 @@
-"""manage.py train [name ...] [--algorithm NAME] [--missing] — train, evaluate and save new model versions."""
+"""manage.py train [name ...] [--algorithm NAME] [--missing] — train the shipped models (iris, diamonds: the ones
+with a training recipe), evaluate them, store each as a new version and add it to the catalogue. Any other model is
+registered (register_model, import_mlflow, or the admin)."""
 
 from __future__ import annotations
 
@@ -6,6 +8,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 import ml
+from predictions.domain import catalogue
+from predictions.domain.errors import RegistrationRefused
+from predictions.models import ModelVersion
 
 
 class Command(BaseCommand):
@@ -13,24 +18,27 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("names", nargs="*", metavar="name", help=f"models to train (default: all of "
-                                                                     f"{', '.join(ml.SPECS)})")
+                                                                     f"{', '.join(ml.RECIPES)})")
         parser.add_argument("--algorithm", help="algorithm to use instead of the model's default")
         parser.add_argument("--missing", action="store_true", help="only train models that have no version yet")
         parser.add_argument("--seed", type=int, default=42, help="random seed (same seed, same metrics)")
 
     def handle(self, *args, names: list[str], algorithm: str | None, missing: bool, seed: int, **options) -> None:
-        names = names or list(ml.SPECS)
+        names = names or list(ml.RECIPES)
         for name in names:
-            if name not in ml.SPECS:
-                raise CommandError(f"Unknown model {name!r}; choose from: {', '.join(ml.SPECS)}.")
-        registry = ml.Registry(settings.MODEL_DIR)
+            if name not in ml.RECIPES:
+                raise CommandError(f"No training recipe for {name!r}; mlsite trains {', '.join(ml.RECIPES)}. "
+                                   "Register any other model with manage.py register_model.")
         for name in names:
-            if missing and registry.versions(name):
-                self.stdout.write(f"{name}: version {registry.versions(name)[-1]} present, not retraining")
+            served = ModelVersion.objects.filter(model__name=name).order_by("-version").first()
+            if missing and served is not None:
+                self.stdout.write(f"{name}: version {served.version} in the catalogue, not retraining")
                 continue
             try:
-                result = ml.train(name, settings.MODEL_DIR, algorithm=algorithm, seed=seed)
-            except ml.ModelNotFound as exc:
+                result = ml.train(name, settings.MODEL_DIR, algorithm=algorithm, seed=seed,
+                                  at_least=catalogue.next_version(name))
+                catalogue.model_adopt(name=name, version=result.version, source=ModelVersion.Source.TRAINED)
+            except (ml.ModelNotFound, RegistrationRefused) as exc:
                 raise CommandError(str(exc)) from None
             self._report(result)
 
